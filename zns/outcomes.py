@@ -1,0 +1,55 @@
+"""Final states of a recipient (design.md §3 "no silent loss") and the per-row outcome record.
+
+Ledger, report and CLI summary all speak this vocabulary; labels are Vietnamese with the
+stable English code beside them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class FinalState(StrEnum):
+    INVALID = "invalid"  # rejected by validation, never sent
+    ZNS_DELIVERED = "zns_delivered"
+    SMS_DELIVERED = "sms_delivered"
+    FAILED = "failed"  # with a reason: permanent error, fallback not configured or failed
+    UNKNOWN = "unknown"  # with what was tried: no final status before the deadline
+
+
+STATE_LABELS_VI: dict[FinalState, str] = {
+    FinalState.INVALID: "Không hợp lệ",
+    FinalState.ZNS_DELIVERED: "Đã nhận qua ZNS",
+    FinalState.SMS_DELIVERED: "Đã nhận qua SMS",
+    FinalState.FAILED: "Thất bại",
+    FinalState.UNKNOWN: "Chưa rõ kết quả",
+}
+
+
+class Channel(StrEnum):
+    ZNS = "zns"
+    SMS = "sms"
+
+
+@dataclass(slots=True)
+class RecipientOutcome:
+    """One input row's end of the story, as the report and the ledger export show it."""
+
+    row: int  # spreadsheet row number the user sees (1-based, header included), or list index + 1
+    phone: str  # normalised phone, or the raw value for invalid rows
+    state: FinalState
+    reason_code: str | None = None  # stable English code: BAD_PHONE, -118, 1001, 146, ...
+    reason_vi: str | None = None
+    channel: Channel | None = None  # channel that delivered (or was last tried)
+    zns_code: str | None = None  # eSMS CodeResult of the ZNS send
+    zns_sms_id: str | None = None
+    zns_error: str | None = None  # Zalo ErrorInfo (e.g. -118, 1001)
+    sms_code: str | None = None
+    sms_sms_id: str | None = None
+    sms_text: str | None = None
+    cost: float = 0.0
+    sent_at: datetime | None = None
+    final_at: datetime | None = None
+    values: dict[str, str] = field(default_factory=dict)
