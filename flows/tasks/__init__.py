@@ -1,0 +1,1 @@
+"""Thin Prefect task wrappers around `zns.campaign`; no business rule lives here."""

@@ -1,0 +1,187 @@
+"""The `zns-campaign` flow: steps 2-9 of the eSMS web UI as one Prefect flow run.
+
+Shape (design.md §2): template → recipients → validation → preflight → ZNS batches →
+delivery wait → SMS fallback subflow → report. One task run per batch of ≤ 500 recipients;
+the ledger, not Prefect, guarantees each phone gets at most one message per channel.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_progress_artifact, update_progress_artifact
+from prefect.futures import PrefectFuture, as_completed
+from prefect.runtime import flow_run
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from esms import EsmsConfigError, EsmsError
+from flows.sms_fallback import sms_fallback
+from flows.tasks.campaign import (
+    await_delivery_task,
+    ingest_task,
+    load_template_task,
+    preflight_task,
+    record_recipients_task,
+    send_zns_batch_task,
+)
+from flows.tasks.report import publish_report_task
+from zns.campaign.context import CampaignContext
+from zns.campaign.fallback import render_sms
+from zns.campaign.sending import BatchStats
+from zns.ledger import CampaignStatus
+from zns.outcomes import Channel
+from zns.runtime import get_ledger
+from zns.spec import CampaignSpec, slugify
+from zns.timeutil import vn_now
+
+MAX_PARALLEL_BATCHES = 32
+
+
+class CampaignStopped(RuntimeError):
+    """The campaign stopped before sending everything; the message is one line for the operator."""
+
+
+def default_campaign_id(spec: CampaignSpec) -> str:
+    """Stable per flow run: a retry of the run is the same campaign, a new scheduled run is not."""
+    if spec.campaign_id:
+        return spec.campaign_id
+    run_id = flow_run.get_id()
+    suffix = run_id.replace("-", "")[:12] if run_id else spec.fingerprint()
+    return f"{slugify(spec.campaign_name, 40)}-{suffix}"
+
+
+def report_dir(campaign_id: str) -> Path:
+    base = Path(os.environ.get("ZNS_REPORT_DIR", ".zns/reports"))
+    return (base / campaign_id).resolve()
+
+
+def _send_all(spec: CampaignSpec, ctx: CampaignContext, batches: list[list[tuple[str, list[str]]]],
+              price: float | None) -> list[BatchStats]:
+    """Keep at most `spec.concurrency` batch runs in flight; stop submitting on a config error."""
+    logger = get_run_logger()
+    progress = create_progress_artifact(
+        0.0, key=f"{slugify(ctx.campaign_id, 50)}-progress", description="Tiến độ gửi ZNS (ZNS send progress)"
+    )
+    results: list[BatchStats] = []
+    pending = list(enumerate(batches))
+    in_flight: set[PrefectFuture[BatchStats]] = set()
+    failure: BaseException | None = None
+    done = 0
+    while pending or in_flight:
+        while pending and failure is None and len(in_flight) < spec.concurrency:
+            index, batch = pending.pop(0)
+            in_flight.add(
+                send_zns_batch_task.submit(spec.account, ctx, batch, index, price)  # type: ignore[call-overload]
+            )
+        if not in_flight:
+            break
+        future = next(iter(as_completed(in_flight)))
+        in_flight.discard(future)
+        done += 1
+        try:
+            stats = future.result()
+        except EsmsConfigError as exc:
+            failure = failure or exc
+            continue
+        except Exception as exc:  # noqa: BLE001 - keep draining the other batches first
+            failure = failure or exc
+            continue
+        results.append(stats)
+        update_progress_artifact(progress, 100.0 * done / max(1, len(batches)))
+        logger.info("batch %d: %d accepted, %d rejected, %d skipped (sent before)",
+                    stats.index, stats.accepted, stats.rejected, stats.skipped)
+    if failure is not None:
+        raise failure
+    return results
+
+
+@flow(
+    name="zns-campaign",
+    description="Gửi chiến dịch ZNS qua eSMS, tự chuyển SMS khi ZNS không tới (ZNS campaign with SMS fallback)",
+    task_runner=ThreadPoolTaskRunner(max_workers=MAX_PARALLEL_BATCHES),
+    validate_parameters=True,
+)
+def zns_campaign(spec: CampaignSpec) -> dict[str, Any]:
+    """Run one campaign end to end and return the one-line summary (counts add up to rows)."""
+    logger = get_run_logger()
+    ledger = get_ledger()
+    campaign_id = default_campaign_id(spec)
+    out_dir = report_dir(campaign_id)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    meta: dict[str, Any] = {
+        "campaign_id": campaign_id,
+        "campaign_name": spec.campaign_name,
+        "template_id": spec.template_id,
+        "oa_id": spec.oa_id,
+        "dry_run": spec.dry_run,
+        "started_at": vn_now(),
+    }
+    logger.info("campaign %s (%s)", campaign_id, spec.campaign_name)
+
+    template, sms_template = load_template_task(spec)
+    validation, error_workbook = ingest_task(spec, template, sms_template, out_dir / "error-rows.xlsx")
+    ledger.upsert_campaign(
+        campaign_id,
+        name=spec.campaign_name,
+        oa_id=spec.oa_id,
+        template_id=spec.template_id,
+        message_type=spec.message_type.value,
+        params=spec.model_dump(mode="json"),
+        fallback=spec.fallback.model_dump(mode="json") if spec.fallback else None,
+    )
+    record_recipients_task(campaign_id, validation)
+    sms_sample = None
+    if sms_template is not None and validation.valid:
+        sms_sample, _ = render_sms(sms_template, validation.valid[0].sms_values)
+    check = preflight_task(spec, template, validation, sms_sample)
+    meta["preflight"] = check.as_dict()
+
+    def finish(status: CampaignStatus) -> dict[str, Any]:
+        meta["finished_at"] = vn_now()
+        files = publish_report_task(campaign_id, meta, out_dir, error_workbook)
+        ledger.set_campaign_status(campaign_id, status, files.summary)
+        return files.summary
+
+    if spec.dry_run:
+        logger.info("dry run: %d valid rows, nothing sent", len(validation.valid))
+        return finish(CampaignStatus.COMPLETED)
+    if not check.ok:
+        finish(CampaignStatus.CONFIG_ERROR)
+        raise CampaignStopped(check.problem)
+
+    ctx = CampaignContext(
+        campaign_id=campaign_id,
+        campaign_name=spec.campaign_name,
+        oa_id=spec.oa_id,
+        template_id=spec.template_id,
+        message_type=spec.message_type.value,
+        sandbox=spec.sandbox,
+        claimed_by=flow_run.get_id() or "local",
+        brandname=spec.fallback.brandname if spec.fallback else None,
+    )
+    valid = [(r.phone, list(r.params)) for r in validation.valid]
+    batches = [valid[i : i + spec.batch_size] for i in range(0, len(valid), spec.batch_size)]
+    campaign_row = ledger.get_campaign(campaign_id) or {}
+    since = campaign_row.get("created_at_vn") or meta["started_at"] - timedelta(hours=1)
+    try:
+        _send_all(spec, ctx, batches, check.zns_unit_price)
+    except EsmsError as exc:
+        finish(CampaignStatus.CONFIG_ERROR if isinstance(exc, EsmsConfigError) else CampaignStatus.FAILED)
+        raise CampaignStopped(str(exc)) from None
+
+    if spec.sandbox:
+        logger.info("sandbox: eSMS validated the sends; no delivery to wait for")
+    else:
+        await_delivery_task(spec.account, ctx, Channel.ZNS, spec.fallback_after, since)
+        if sms_template is not None:
+            values = {r.phone: r.sms_values for r in validation.valid}
+            try:
+                sms_fallback(spec, ctx, sms_template, values, since)
+            except EsmsError as exc:
+                finish(CampaignStatus.CONFIG_ERROR)
+                raise CampaignStopped(str(exc)) from None
+    return finish(CampaignStatus.COMPLETED)

@@ -1,0 +1,38 @@
+"""Glue shared by the task wrappers: credentials, the ledger, and running async domain code."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from esms import EsmsClient
+from zns.accounts import AccountConfig, AccountError, account_from_env
+
+T = TypeVar("T")
+
+
+def resolve_account(block_name: str | None) -> AccountConfig:
+    """The EsmsAccount block named in the SPEC, else the ESMS_* environment variables."""
+    if not block_name:
+        return account_from_env()
+    from flows.blocks import EsmsAccount
+
+    try:
+        block = EsmsAccount.load(block_name)
+    except ValueError:
+        raise AccountError(
+            f"EsmsAccount block {block_name!r} not found: create it in the Prefect UI (Blocks) "
+            f"or with `zns account save` — Không tìm thấy block tài khoản eSMS"
+        ) from None
+    return block.config()
+
+
+def with_client(account: AccountConfig, work: Callable[[EsmsClient], Awaitable[T]]) -> T:
+    """Run async domain code with a client bound to this call's event loop, then close it."""
+
+    async def main() -> T:
+        async with account.client() as client:
+            return await work(client)
+
+    return asyncio.run(main())

@@ -1,0 +1,191 @@
+"""Task wrappers for the campaign flow: each calls one `zns.campaign` step."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from esms import EsmsTransientError
+from esms.models import ZnsTemplate
+from esms.sms_templates import SmsTemplate
+from flows.tasks._common import resolve_account, with_client
+from zns.campaign.context import CampaignContext
+from zns.campaign.delivery import DeliveryStats, await_delivery
+from zns.campaign.preflight import Preflight, run_preflight
+from zns.campaign.sending import BatchStats, send_sms_batch, send_zns_batch
+from zns.campaign.templates import load_templates, sms_columns
+from zns.ledger import RecipientRow
+from zns.outcomes import Channel
+from zns.recipients import ValidationResult, load_recipients, write_error_workbook
+from zns.runtime import get_ledger
+from zns.spec import CampaignSpec
+
+
+def _only_transient(task: object, task_run: object, state: object) -> bool:
+    """Prefect retries a batch only when the gateway kept failing, never on config errors."""
+    try:
+        state.result()  # type: ignore[attr-defined]
+    except EsmsTransientError:
+        return True
+    except Exception:  # noqa: BLE001 - any other failure is not worth a retry
+        return False
+    return False
+
+
+@task(name="load-template", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5,
+      retry_condition_fn=_only_transient)
+def load_template_task(spec: CampaignSpec) -> tuple[ZnsTemplate, SmsTemplate | None]:
+    account = resolve_account(spec.account)
+    return with_client(account, lambda client: load_templates(client, spec))
+
+
+@task(name="ingest-and-validate", cache_policy=NO_CACHE)
+def ingest_task(
+    spec: CampaignSpec, template: ZnsTemplate, sms_template: SmsTemplate | None, error_path: Path
+) -> tuple[ValidationResult, Path | None]:
+    """Read and validate every row; invalid rows go to a workbook the operator can fix."""
+    ledger = get_ledger()
+    blocked = ledger.blocklist()
+    if spec.blocklist:
+        from zns.recipients import read_blocklist
+
+        blocked |= read_blocklist(spec.blocklist)
+    result = load_recipients(
+        template,
+        source=spec.source,
+        sheet=spec.sheet_ref,
+        header_row=spec.header_row,
+        phone_column=spec.phone_column,
+        columns=spec.columns or None,
+        recipients=[r.model_dump() for r in spec.recipients] or None,
+        sms_template=sms_template,
+        sms_columns=sms_columns(spec) or None,
+        blocklist=blocked,
+    )
+    written = write_error_workbook(result, error_path) if result.invalid else None
+    get_run_logger().info(
+        "%d rows read: %d valid, %d invalid", result.rows_read, len(result.valid), len(result.invalid)
+    )
+    return result, written
+
+
+@task(name="record-recipients", cache_policy=NO_CACHE)
+def record_recipients_task(campaign_id: str, result: ValidationResult) -> None:
+    rows = [
+        RecipientRow(
+            row_no=r.row,
+            phone=r.phone,
+            values={**r.source_values, **{f"sms:{k}": v for k, v in r.sms_values.items()}},
+        )
+        for r in result.valid
+    ]
+    rows += [
+        RecipientRow(
+            row_no=i.row,
+            phone=i.phone_raw,
+            valid=False,
+            invalid_code=i.code,
+            invalid_reason_vi=i.reason_vi,
+            values=dict(i.source_values),
+        )
+        for i in result.invalid
+    ]
+    get_ledger().record_recipients(campaign_id, rows)
+
+
+@task(name="preflight", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5,
+      retry_condition_fn=_only_transient)
+def preflight_task(
+    spec: CampaignSpec, template: ZnsTemplate, result: ValidationResult, sms_sample: str | None
+) -> Preflight:
+    account = resolve_account(spec.account)
+    first = result.valid[0] if result.valid else None
+    return with_client(
+        account,
+        lambda client: run_preflight(
+            client,
+            oa_id=spec.oa_id,
+            template_id=spec.template_id,
+            sample_phone=first.phone if first else None,
+            sample_params=list(first.params) if first else None,
+            recipients=len(result.valid),
+            sms_sample_text=sms_sample,
+            brandname=spec.fallback.brandname if spec.fallback else None,
+            template_price=template.price,
+        ),
+    )
+
+
+@task(
+    name="send-zns-batch",
+    task_run_name="send-zns-batch-{index}",
+    cache_policy=NO_CACHE,
+    retries=2,
+    retry_delay_seconds=[5, 20],
+    retry_jitter_factor=0.5,
+    retry_condition_fn=_only_transient,
+)
+def send_zns_batch_task(
+    account_name: str | None,
+    ctx: CampaignContext,
+    batch: Sequence[tuple[str, Sequence[str]]],
+    index: int,
+    price: float | None = None,
+) -> BatchStats:
+    account = resolve_account(account_name)
+    ledger = get_ledger()
+    return with_client(
+        account, lambda client: send_zns_batch(client, ledger, ctx, batch, index=index, price=price)
+    )
+
+
+@task(
+    name="send-sms-batch",
+    task_run_name="send-sms-batch-{index}",
+    cache_policy=NO_CACHE,
+    retries=2,
+    retry_delay_seconds=[5, 20],
+    retry_condition_fn=_only_transient,
+)
+def send_sms_batch_task(
+    account_name: str | None, ctx: CampaignContext, texts: dict[str, str], brandname: str, index: int
+) -> BatchStats:
+    account = resolve_account(account_name)
+    ledger = get_ledger()
+    return with_client(
+        account,
+        lambda client: send_sms_batch(client, ledger, ctx, texts, brandname=brandname, index=index),
+    )
+
+
+@task(name="await-delivery", task_run_name="await-{channel}-delivery", cache_policy=NO_CACHE)
+def await_delivery_task(
+    account_name: str | None,
+    ctx: CampaignContext,
+    channel: Channel,
+    wait_seconds: float,
+    since: datetime,
+    poll_interval: float = 2.0,
+) -> DeliveryStats:
+    account = resolve_account(account_name)
+    ledger = get_ledger()
+    logger = get_run_logger()
+
+    def progress(stats: DeliveryStats) -> None:
+        logger.info(
+            "%s delivery: %d delivered, %d failed (%d for fallback), %d pending",
+            channel.value, stats.delivered, stats.failed, stats.fallback, stats.pending,
+        )
+
+    return with_client(
+        account,
+        lambda client: await_delivery(
+            client, ledger, ctx, channel, wait_seconds=wait_seconds, since=since,
+            poll_interval=poll_interval, on_poll=progress,
+        ),
+    )
+

@@ -1,0 +1,39 @@
+"""Publish the campaign report as Prefect artifacts (markdown, table, link to the workbook)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect import task
+from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+
+from zns.campaign.reporting import ReportFiles, build_report
+from zns.runtime import get_ledger
+from zns.spec import slugify
+
+
+@task(name="publish-report", cache_policy=NO_CACHE)
+def publish_report_task(
+    campaign_id: str, meta: dict[str, object], out_dir: Path, error_workbook: Path | None
+) -> ReportFiles:
+    """Keyed artifacts so data teams can follow a recurring campaign's reports over time."""
+    files = build_report(get_ledger(), campaign_id, meta, out_dir, error_workbook)
+    key = slugify(campaign_id, 50)
+    create_markdown_artifact(files.markdown, key=f"{key}-report", description="Báo cáo chiến dịch (campaign report)")
+    create_table_artifact(
+        files.table, key=f"{key}-states", description="Trạng thái cuối × lý do (final state × reason)"
+    )
+    create_link_artifact(
+        files.workbook.as_uri(),
+        link_text=f"Báo cáo Excel (workbook): {files.workbook.name}",
+        key=f"{key}-workbook",
+        description="Tổng quan, Người nhận, Lỗi (Summary, Recipients, Errors)",
+    )
+    if files.error_workbook is not None:
+        create_link_artifact(
+            files.error_workbook.as_uri(),
+            link_text="Dòng lỗi để sửa và nhập lại (error rows to fix and re-import)",
+            key=f"{key}-error-rows",
+        )
+    return files

@@ -1,0 +1,63 @@
+"""Pick the fallback SMS texts: only fallback-class ZNS failures, text checked before sending."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from esms.sms_templates import SmsTemplate, is_ascii_text, sms_parts, to_ascii
+from zns.ledger import Ledger, SendRecord
+from zns.outcomes import Channel
+
+
+@dataclass(slots=True)
+class FallbackPlan:
+    texts: dict[str, str] = field(default_factory=dict)  # phone -> ASCII text to send
+    unfit: dict[str, str] = field(default_factory=dict)  # phone -> reason code it cannot be sent
+
+
+def render_sms(template: SmsTemplate, values: Mapping[str, str]) -> tuple[str | None, str | None]:
+    """(text, None) when the rendered ASCII text fits the registered template, else (None, code)."""
+    names = [v.name for v in template.variables]
+    if any(not str(values.get(n, "")).strip() for n in names):
+        return None, "SMS_MISSING_PARAM"
+    clean = {n: to_ascii(str(values[n])).strip() for n in names}
+    for var in template.variables:
+        if var.max_length is not None and len(clean[var.name]) > var.max_length:
+            return None, "SMS_TOO_LONG"
+    text = to_ascii(template.render(clean))
+    if not is_ascii_text(text) or sms_parts(text) == 0:
+        return None, "SMS_TOO_LONG"
+    if not template.matches(text):
+        return None, "SMS_TEMPLATE_MISMATCH"
+    return text, None
+
+
+def plan_fallback(
+    ledger: Ledger,
+    campaign_id: str,
+    template: SmsTemplate,
+    values_by_phone: Mapping[str, Mapping[str, str]],
+) -> FallbackPlan:
+    """Texts for the ledger's fallback candidates; rows that cannot be rendered are recorded failed."""
+    plan = FallbackPlan()
+    for phone in ledger.fallback_candidates(campaign_id):
+        text, problem = render_sms(template, values_by_phone.get(phone, {}))
+        if text is None:
+            plan.unfit[phone] = problem or "SMS_TEMPLATE_MISMATCH"
+        else:
+            plan.texts[phone] = text
+    return plan
+
+
+def record_unfit(ledger: Ledger, campaign_id: str, unfit: Mapping[str, str], claimed_by: str) -> None:
+    """An SMS that cannot fit its template is never sent; its row ends failed with the reason."""
+    if not unfit:
+        return
+    claims = ledger.claim(campaign_id, list(unfit), Channel.SMS, claimed_by)
+    ledger.record_send_results(
+        campaign_id,
+        Channel.SMS,
+        [SendRecord(phone=c.phone, code=unfit[c.phone], error_message="not sent: text does not fit the template")
+         for c in claims],
+    )

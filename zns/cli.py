@@ -1,0 +1,193 @@
+"""`zns` command line: run, validate, report, simulator, demo.
+
+Exit codes: 0 the campaign ran (even if some recipients failed); 2 bad input (SPEC, file,
+columns); 3 configuration or account problem (keys, template, brandname, quota); 1 anything
+unexpected. Errors are one line on stderr; `--json` prints a one-line summary last.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Zalo ZNS campaigns with SMS fallback through eSMS.vn, orchestrated by Prefect.",
+)
+
+EXIT_BAD_INPUT = 2
+EXIT_CONFIG = 3
+
+
+class _DropTracebacks(logging.Filter):
+    """Keep the console readable: the CLI prints the one-line reason itself."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info:
+            record.exc_info = None
+            record.exc_text = None
+        return record.levelno < logging.ERROR or "Finished in state" in record.getMessage()
+
+
+def _quiet_console() -> None:
+    if os.environ.get("ZNS_VERBOSE"):
+        return
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    for name in ("prefect", "prefect.flow_runs", "prefect.task_runs"):
+        for handler in logging.getLogger(name).handlers:
+            if isinstance(handler, PrefectConsoleHandler):
+                handler.addFilter(_DropTracebacks())
+
+
+def fail(message: str, code: int) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _classify(exc: BaseException) -> int:
+    from esms import EsmsConfigError, EsmsError
+    from flows.campaign import CampaignStopped
+    from zns.accounts import AccountError
+    from zns.recipients import RecipientsFileError
+    from zns.spec import SpecError
+
+    if isinstance(exc, SpecError | RecipientsFileError):
+        return EXIT_BAD_INPUT
+    if isinstance(exc, AccountError | EsmsConfigError | CampaignStopped):
+        return EXIT_CONFIG
+    if isinstance(exc, EsmsError):
+        return EXIT_CONFIG
+    return 1
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _print_summary(summary: dict[str, Any], as_json: bool) -> None:
+    if not as_json:
+        typer.echo(
+            "rows {rows}: invalid {invalid}, ZNS accepted {zns_accepted}, ZNS delivered "
+            "{zns_delivered}, SMS sent {sms_sent}, SMS delivered {sms_delivered}, failed {failed}, "
+            "unknown {unknown}".format(**summary)
+        )
+        if summary.get("report"):
+            typer.echo(f"report: {summary['report']}")
+    else:
+        typer.echo(json.dumps(summary, ensure_ascii=False, default=str))
+
+
+def run_spec(spec_path: Path, *, dry_run: bool, as_json: bool) -> dict[str, Any]:
+    """Load the SPEC, run the flow in this process, return the summary (shared by run/validate)."""
+    from zns.spec import load_spec, slugify
+
+    try:
+        spec = load_spec(spec_path)
+    except Exception as exc:  # noqa: BLE001
+        fail(_one_line(exc), _classify(exc))
+    updates: dict[str, Any] = {}
+    if dry_run:
+        updates["dry_run"] = True
+    if not spec.campaign_id:  # the same SPEC file run again is the same campaign
+        updates["campaign_id"] = f"{slugify(spec.campaign_name, 40)}-{spec.fingerprint()}"
+    spec = spec.model_copy(update=updates)
+    from flows.campaign import zns_campaign
+
+    _quiet_console()
+    state = zns_campaign(spec, return_state=True)
+    if not state.is_completed():
+        exc = state.result(raise_on_failure=False)
+        if isinstance(exc, BaseException):
+            fail(_one_line(exc), _classify(exc))
+        fail(f"campaign ended in state {state.type.value}: {state.message}", 1)
+    summary = state.result()
+    _print_summary(summary, as_json)
+    return summary
+
+
+@app.command()
+def run(
+    spec: Path = typer.Argument(..., help="YAML/JSON file holding the flow's parameters"),
+    as_json: bool = typer.Option(False, "--json", help="print a one-line JSON summary last"),
+) -> None:
+    """Run a campaign now (validation, sends, fallback, report)."""
+    run_spec(spec, dry_run=False, as_json=as_json)
+
+
+@app.command()
+def validate(
+    spec: Path = typer.Argument(..., help="YAML/JSON file holding the flow's parameters"),
+    as_json: bool = typer.Option(False, "--json", help="print a one-line JSON summary last"),
+) -> None:
+    """Dry run: validation, quota, cost estimate and error-rows workbook; sends nothing."""
+    run_spec(spec, dry_run=True, as_json=as_json)
+
+
+@app.command()
+def report(
+    campaign_id: str = typer.Argument(..., help="campaign id printed by `zns run`"),
+    as_json: bool = typer.Option(False, "--json", help="print a one-line JSON summary last"),
+) -> None:
+    """Rebuild and print a campaign's report from the ledger."""
+    from flows.campaign import report_dir
+    from zns.campaign.reporting import build_report
+    from zns.runtime import get_ledger
+
+    ledger = get_ledger()
+    campaign = ledger.get_campaign(campaign_id)
+    if campaign is None:
+        fail(f"no campaign {campaign_id!r} in the ledger ({ledger.url_display}) — Không tìm thấy chiến dịch",
+             EXIT_BAD_INPUT)
+    meta = {"campaign_id": campaign_id, "campaign_name": campaign.get("name", campaign_id),
+            "template_id": campaign.get("template_id"), "oa_id": campaign.get("oa_id")}
+    files = build_report(ledger, campaign_id, meta, report_dir(campaign_id), None, publish=False)
+    if not as_json:
+        typer.echo(files.markdown)
+    _print_summary(files.summary, as_json)
+
+
+@app.command()
+def simulator(
+    port: int = typer.Option(8765, help="TCP port on 127.0.0.1"),
+    host: str = typer.Option("127.0.0.1", help="bind address (keep it on loopback)"),
+    seed: int = typer.Option(0, help="seed of the deterministic outcomes"),
+) -> None:
+    """Serve the local eSMS simulator (demo account DEMO_API_KEY / DEMO_SECRET_KEY)."""
+    from esms_sim.server import serve
+
+    typer.echo(f"eSMS simulator on http://{host}:{port}/MainService.svc/json/ (Ctrl-C to stop)")
+    serve(host=host, port=port, seed=seed)
+
+
+@app.command()
+def demo(
+    as_json: bool = typer.Option(False, "--json", help="print a one-line JSON summary last"),
+) -> None:
+    """Run the sample campaign end to end on embedded defaults (simulator, local Prefect, SQLite)."""
+    from zns.demo import run_demo
+
+    try:
+        summary = run_demo()
+    except Exception as exc:  # noqa: BLE001
+        fail(_one_line(exc), _classify(exc))
+    _print_summary(summary, as_json)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

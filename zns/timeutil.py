@@ -1,0 +1,13 @@
+"""Vietnam time: eSMS dates, schedules and reports are in Asia/Ho_Chi_Minh (UTC+7, no DST)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def vn_now() -> datetime:
+    """Naive wall-clock time in Vietnam, the form eSMS's date fields use."""
+    return datetime.now(VN).replace(tzinfo=None)
