@@ -71,7 +71,8 @@ log = logging.getLogger("esms.client")
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    """HTTP-level retry: `attempts` tries in all, delay = uniform(0, min(cap, base * 2**n))."""
+    """HTTP-level retry: `attempts` tries in all; "equal jitter" delays d/2 + uniform(0, d/2) with
+    d = min(cap, base * 2**n), so retries spread out but always back off."""
 
     attempts: int = 4
     base: float = 0.25
@@ -81,7 +82,8 @@ class RetryPolicy:
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
         if retry_after is not None:
             return min(self.cap, retry_after)
-        return random.uniform(0, min(self.cap, self.base * (2**attempt)))
+        ceiling = min(self.cap, self.base * (2**attempt))
+        return ceiling / 2 + random.uniform(0, ceiling / 2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -581,12 +583,12 @@ class EsmsClient:
         body = {**self._auth(), "SmsType": "2", "Brandname": brandname}
         data = await self._call("GetTemplate/", body=body)
         self._require_ok("GetTemplate", data)
-        seen: dict[str, SmsTemplate] = {}
+        ids: dict[str, list[str]] = {}
         for row in data.get("BrandnameTemplates") or []:
             content = str(row.get("TempContent") or "")
-            if content and content not in seen:
-                seen[content] = SmsTemplate(str(row.get("TempId")), brandname, content)
-        return list(seen.values())
+            if content:
+                ids.setdefault(content, []).append(str(row.get("TempId")))
+        return [SmsTemplate(tids[0], brandname, content, tuple(tids)) for content, tids in ids.items()]
 
     async def list_brandnames(self) -> list[Brandname]:
         path = f"GetListBrandname/{self._api_key.get_secret_value()}/{self._secret_key.get_secret_value()}"

@@ -55,6 +55,10 @@ class SmsTemplate:
     template_id: str
     brandname: str
     content: str
+    ids: tuple[str, ...] = ()  # every TempId eSMS lists for this content (one per telco)
+
+    def has_id(self, template_id: str) -> bool:
+        return str(template_id) == self.template_id or str(template_id) in self.ids
 
     @property
     def variables(self) -> list[SmsVar]:

@@ -8,7 +8,7 @@ the ledger, not Prefect, guarantees each phone gets at most one message per chan
 from __future__ import annotations
 
 import os
-from datetime import timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,7 @@ from zns.ledger import CampaignStatus
 from zns.outcomes import Channel
 from zns.runtime import get_ledger
 from zns.spec import CampaignSpec, slugify
-from zns.timeutil import vn_now
+from zns.timeutil import to_vn_naive, vn_now
 
 MAX_PARALLEL_BATCHES = 32
 
@@ -165,8 +165,8 @@ def zns_campaign(spec: CampaignSpec) -> dict[str, Any]:
     )
     valid = [(r.phone, list(r.params)) for r in validation.valid]
     batches = [valid[i : i + spec.batch_size] for i in range(0, len(valid), spec.batch_size)]
-    campaign_row = ledger.get_campaign(campaign_id) or {}
-    since = campaign_row.get("created_at_vn") or meta["started_at"] - timedelta(hours=1)
+    created = (ledger.campaign(campaign_id) or {}).get("created_at")
+    since = to_vn_naive(created) if isinstance(created, datetime) else meta["started_at"]
     try:
         _send_all(spec, ctx, batches, check.zns_unit_price)
     except EsmsError as exc:

@@ -143,9 +143,9 @@ def report(
     from zns.runtime import get_ledger
 
     ledger = get_ledger()
-    campaign = ledger.get_campaign(campaign_id)
+    campaign = ledger.campaign(campaign_id)
     if campaign is None:
-        fail(f"no campaign {campaign_id!r} in the ledger ({ledger.url_display}) — Không tìm thấy chiến dịch",
+        fail(f"no campaign {campaign_id!r} in the ledger — Không tìm thấy chiến dịch (check ZNS_LEDGER_URL)",
              EXIT_BAD_INPUT)
     meta = {"campaign_id": campaign_id, "campaign_name": campaign.get("name", campaign_id),
             "template_id": campaign.get("template_id"), "oa_id": campaign.get("oa_id")}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -11,3 +11,10 @@ VN = ZoneInfo("Asia/Ho_Chi_Minh")
 def vn_now() -> datetime:
     """Naive wall-clock time in Vietnam, the form eSMS's date fields use."""
     return datetime.now(VN).replace(tzinfo=None)
+
+
+def to_vn_naive(moment: datetime) -> datetime:
+    """An aware time (or naive UTC) as naive Vietnam wall-clock time."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(VN).replace(tzinfo=None)

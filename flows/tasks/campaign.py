@@ -20,7 +20,7 @@ from zns.campaign.sending import BatchStats, send_sms_batch, send_zns_batch
 from zns.campaign.templates import load_templates, sms_columns
 from zns.ledger import RecipientRow
 from zns.outcomes import Channel
-from zns.recipients import ValidationResult, load_recipients, write_error_workbook
+from zns.recipients import ValidationResult, load_blocklist, load_recipients, write_error_workbook
 from zns.runtime import get_ledger
 from zns.spec import CampaignSpec
 
@@ -51,9 +51,7 @@ def ingest_task(
     ledger = get_ledger()
     blocked = ledger.blocklist()
     if spec.blocklist:
-        from zns.recipients import read_blocklist
-
-        blocked |= read_blocklist(spec.blocklist)
+        blocked |= set(load_blocklist(spec.blocklist))
     result = load_recipients(
         template,
         source=spec.source,
@@ -73,24 +71,36 @@ def ingest_task(
     return result, written
 
 
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%d/%m/%Y") if value.time() == datetime.min.time() else value.isoformat(" ")
+    return str(value)
+
+
 @task(name="record-recipients", cache_policy=NO_CACHE)
 def record_recipients_task(campaign_id: str, result: ValidationResult) -> None:
+    """Every input row goes into the ledger, valid or not, so totals always add up."""
     rows = [
         RecipientRow(
             row_no=r.row,
             phone=r.phone,
-            values={**r.source_values, **{f"sms:{k}": v for k, v in r.sms_values.items()}},
+            values={
+                **{k: _text(v) for k, v in r.source_values.items()},
+                **{f"sms:{k}": v for k, v in r.sms_values.items()},
+            },
         )
         for r in result.valid
     ]
     rows += [
         RecipientRow(
             row_no=i.row,
-            phone=i.phone_raw,
+            phone=i.phone,
             valid=False,
             invalid_code=i.code,
-            invalid_reason_vi=i.reason_vi,
-            values=dict(i.source_values),
+            invalid_reason_vi=i.message_vi,
+            values={k: _text(v) for k, v in i.source_values.items()},
         )
         for i in result.invalid
     ]

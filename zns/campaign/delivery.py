@@ -1,20 +1,22 @@
 """Wait for the Zalo/telco outcome of accepted messages, until final or the deadline.
 
 An eSMS 100 only means "accepted": the Zalo result (-118 no account, -114 inactive, 1001 not
-online in time ...) arrives later. Per-message lookups are rate-limited by the client
-(QueryZnsStatus 100/s); messages whose SMSID was lost to a 124 are found again by the
-time-window lookup GetSmsSentData_V2.
+online in time ...) arrives later. Each sweep reads the campaign's messages page by page from
+GetSmsSentData_V2 (500 per request, SendResult 1/0/2), which also finds SMSIDs lost to a 124;
+only failures (for their exact Zalo code) and stragglers are asked one by one through
+QueryZnsStatus / GetSendStatus, which the client keeps under 100 requests/s.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from esms import EsmsClient, EsmsError
+from esms import EsmsClient, EsmsError, SentRecord
 from esms.codes import ResultClass
 from zns.campaign.context import CampaignContext
 from zns.ledger import DeliveryUpdate, Ledger, MessageRow, MessageState
@@ -22,6 +24,8 @@ from zns.outcomes import Channel
 from zns.timeutil import vn_now
 
 SMS_TYPES = {"normal": "25", "priority": "24"}
+PAGE = 500
+STRAGGLER_LOOKUPS = 2000  # per sweep: individual lookups for messages the window did not settle
 
 
 @dataclass(slots=True)
@@ -31,73 +35,122 @@ class DeliveryStats:
     fallback: int = 0  # failed for a fallback-eligible reason
     pending: int = 0  # still not final when the wait ended
     polls: int = 0
+    lookups: int = 0  # individual status requests
 
 
-async def _bounded(calls: Sequence[Callable[[], object]], limit: int) -> list[object]:
+async def _bounded(calls: Sequence[Callable[[], Awaitable[Any]]], limit: int) -> list[Any]:
     gate = asyncio.Semaphore(limit)
 
-    async def run(call: Callable[[], object]) -> object:
+    async def run(call: Callable[[], Awaitable[Any]]) -> Any:
         async with gate:
             try:
-                return await call()  # type: ignore[misc]
+                return await call()
             except EsmsError as exc:
                 return exc
 
     return await asyncio.gather(*(run(c) for c in calls))
 
 
-async def recover_sms_ids(
-    client: EsmsClient,
-    ledger: Ledger,
-    ctx: CampaignContext,
-    channel: Channel,
-    missing: Sequence[MessageRow],
-    since: datetime,
-) -> int:
-    """Find the SMSIDs of messages answered 124 (accepted by an earlier attempt) by time window."""
-    if not missing:
-        return 0
-    wanted = {m.phone for m in missing}
-    sms_type = SMS_TYPES[ctx.message_type] if channel is Channel.ZNS else "2"
-    found: dict[str, str] = {}
-    page, end = 1, vn_now() + timedelta(minutes=1)
+async def sent_window(
+    client: EsmsClient, sms_type: str, since: datetime, until: datetime
+) -> list[SentRecord]:
+    """Every message of the account created in the window (all pages)."""
+    rows: list[SentRecord] = []
+    page = 1
     while True:
-        total, rows = await client.get_sent_data(sms_type, since - timedelta(minutes=5), end, page=page)
-        for row in rows:
-            if row.phone in wanted and (row.campaign in (None, ctx.campaign_name)):
-                found.setdefault(row.phone, row.sms_id)
-        if not rows or page * 500 >= total or len(found) == len(wanted):
-            break
+        total, batch = await client.get_sent_data(sms_type, since, until, page=page, page_size=PAGE)
+        rows.extend(batch)
+        if not batch or page * PAGE >= total:
+            return rows
         page += 1
-    if found:
-        ledger.set_sms_ids(ctx.campaign_id, channel, found)
-    return len(found)
 
 
-def _zns_update(message: MessageRow, status: object) -> DeliveryUpdate | None:
+def _zns_final(message: MessageRow, status: Any) -> DeliveryUpdate | None:
     if status is None or isinstance(status, EsmsError):
         return None
-    if not status.final or status.error_info is None:  # type: ignore[attr-defined]
+    if not status.final or status.error_info is None:
         return None
     return DeliveryUpdate.from_error_info(
-        message.phone,
-        status.error_info,  # type: ignore[attr-defined]
-        price=status.total_price,  # type: ignore[attr-defined]
-        sms_id=message.sms_id,
+        message.phone, status.error_info, price=status.total_price, sms_id=message.sms_id
     )
 
 
-def _sms_update(message: MessageRow, status: object) -> DeliveryUpdate | None:
+def _sms_final(message: MessageRow, status: Any) -> DeliveryUpdate | None:
     if status is None or isinstance(status, EsmsError):
         return None
-    send_status = status.send_status  # type: ignore[attr-defined]
-    if send_status == 5 and status.send_success:  # type: ignore[attr-defined]
+    if status.send_status == 5 and status.send_success:
         return DeliveryUpdate(message.phone, MessageState.DELIVERED, "0", ResultClass.ACCEPTED,
-                              status.total_price, message.sms_id)  # type: ignore[attr-defined]
-    if send_status == 4 or (send_status == 5 and status.send_failed):  # type: ignore[attr-defined]
-        return DeliveryUpdate(message.phone, MessageState.FAILED, f"SendStatus{send_status}",
+                              status.total_price, message.sms_id)
+    if status.send_status == 4 or (status.send_status == 5 and status.send_failed):
+        return DeliveryUpdate(message.phone, MessageState.FAILED, f"SendStatus{status.send_status}",
                               ResultClass.PERMANENT, 0.0, message.sms_id)
     return None
+
+
+class DeliveryWatcher:
+    """One sweep = one pass over the window plus individual lookups; `run` repeats until done."""
+
+    def __init__(self, client: EsmsClient, ledger: Ledger, ctx: CampaignContext, channel: Channel,
+                 since: datetime, concurrency: int = 50) -> None:
+        self.client, self.ledger, self.ctx, self.channel = client, ledger, ctx, channel
+        self.since = since - timedelta(minutes=5)
+        self.concurrency = concurrency
+        self.sms_type = SMS_TYPES[ctx.message_type] if channel is Channel.ZNS else "2"
+
+    async def sweep(self, stats: DeliveryStats) -> int:
+        """Settle what can be settled now; return how many messages are still pending."""
+        pending = self.ledger.pending_delivery(self.ctx.campaign_id, self.channel)
+        if not pending:
+            return 0
+        window = await sent_window(self.client, self.sms_type, self.since, vn_now() + timedelta(minutes=1))
+        by_id = {r.sms_id: r for r in window}
+        self._recover_ids(pending, window)
+        pending = self.ledger.pending_delivery(self.ctx.campaign_id, self.channel)
+        updates: list[DeliveryUpdate] = []
+        ask: list[MessageRow] = []
+        for m in pending:
+            row = by_id.get(m.sms_id or "")
+            if row is not None and row.send_result == 1:
+                updates.append(DeliveryUpdate(m.phone, MessageState.DELIVERED, "0", ResultClass.ACCEPTED,
+                                              row.price, m.sms_id))
+            elif row is not None and row.send_result == 0 and self.channel is Channel.SMS:
+                updates.append(DeliveryUpdate(m.phone, MessageState.FAILED, "SendResult0",
+                                              ResultClass.PERMANENT, 0.0, m.sms_id))
+            elif m.sms_id and (row is None or row.send_result == 0):
+                ask.append(m)  # a ZNS failure needs its exact Zalo code; or the window missed it
+        ask = ask[:STRAGGLER_LOOKUPS]
+        if self.channel is Channel.ZNS:
+            statuses = await _bounded(
+                [lambda m=m: self.client.query_zns_status(m.sms_id, self.ctx.message_type) for m in ask],
+                self.concurrency,
+            )
+            updates += [u for m, s in zip(ask, statuses, strict=True) if (u := _zns_final(m, s))]
+        else:
+            statuses = await _bounded([lambda m=m: self.client.get_send_status(m.sms_id) for m in ask],
+                                      self.concurrency)
+            updates += [u for m, s in zip(ask, statuses, strict=True) if (u := _sms_final(m, s))]
+        stats.lookups += len(ask)
+        if updates:
+            self.ledger.record_delivery(self.ctx.campaign_id, self.channel, updates)
+        for u in updates:
+            if u.state is MessageState.DELIVERED:
+                stats.delivered += 1
+            else:
+                stats.failed += 1
+                stats.fallback += u.result_class is ResultClass.FALLBACK
+        return len(pending) - len(updates)
+
+    def _recover_ids(self, pending: Sequence[MessageRow], window: Sequence[SentRecord]) -> None:
+        """A 124 answer carries no SMSID: find the earlier send by phone and campaign name."""
+        missing = {m.phone for m in pending if not m.sms_id}
+        if not missing:
+            return
+        found: dict[str, str] = {}
+        for row in window:
+            if row.phone in missing and row.campaign in (None, self.ctx.campaign_name):
+                found.setdefault(row.phone, row.sms_id)
+        if found:
+            self.ledger.set_sms_ids(self.ctx.campaign_id, self.channel, found)
 
 
 async def await_delivery(
@@ -112,50 +165,15 @@ async def await_delivery(
     concurrency: int = 50,
     on_poll: Callable[[DeliveryStats], None] | None = None,
 ) -> DeliveryStats:
-    """Poll until every accepted message of the channel is final or `wait_seconds` have passed."""
+    """Sweep until every accepted message of the channel is final or `wait_seconds` have passed."""
+    watcher = DeliveryWatcher(client, ledger, ctx, channel, since, concurrency)
     stats = DeliveryStats()
     deadline = time.monotonic() + wait_seconds
-    recovered_once = False
     while True:
-        pending = ledger.pending_delivery(ctx.campaign_id, channel)
-        missing = [m for m in pending if not m.sms_id]
-        if missing and not recovered_once:
-            await recover_sms_ids(client, ledger, ctx, channel, missing, since)
-            recovered_once = True
-            pending = ledger.pending_delivery(ctx.campaign_id, channel)
-        queryable = [m for m in pending if m.sms_id]
-        stats.pending = len(pending)
-        if not pending:
-            break
         stats.polls += 1
-        if channel is Channel.ZNS:
-            statuses = await _bounded(
-                [lambda m=m: client.query_zns_status(m.sms_id, ctx.message_type) for m in queryable],
-                concurrency,
-            )
-            updates = [_zns_update(m, s) for m, s in zip(queryable, statuses, strict=True)]
-        else:
-            statuses = await _bounded(
-                [lambda m=m: client.get_send_status(m.sms_id) for m in queryable], concurrency
-            )
-            updates = [_sms_update(m, s) for m, s in zip(queryable, statuses, strict=True)]
-        final = [u for u in updates if u is not None]
-        if final:
-            ledger.record_delivery(ctx.campaign_id, channel, final)
-            for u in final:
-                if u.state is MessageState.DELIVERED:
-                    stats.delivered += 1
-                else:
-                    stats.failed += 1
-                    if u.result_class is ResultClass.FALLBACK:
-                        stats.fallback += 1
-        stats.pending = len(pending) - len(final)
+        stats.pending = await watcher.sweep(stats)
         if on_poll is not None:
             on_poll(stats)
         if stats.pending == 0 or time.monotonic() >= deadline:
-            break
-        missing_now = [m for m in pending if not m.sms_id]
-        if missing_now and len(missing_now) == stats.pending:
-            recovered_once = False  # only SMSID-less messages left: look them up again
+            return stats
         await asyncio.sleep(min(poll_interval, max(0.0, deadline - time.monotonic())))
-    return stats

@@ -25,11 +25,11 @@ async def load_templates(client: EsmsClient, spec: CampaignSpec) -> tuple[ZnsTem
     templates = await client.get_sms_templates(brandname)
     wanted = spec.fallback.sms_template_id
     if wanted:
-        chosen = next((t for t in templates if t.template_id == str(wanted)), None)
+        chosen = next((t for t in templates if t.has_id(str(wanted))), None)
     else:
         chosen = templates[0] if len(templates) == 1 else None
     if chosen is None:
-        listing = "; ".join(f"{t.template_id}: {t.content}" for t in templates) or "none"
+        listing = "; ".join(f"{'/'.join(t.ids or (t.template_id,))}: {t.content}" for t in templates) or "none"
         raise EsmsConfigError(
             f"CSKH template {wanted or '(not given)'} not found for brandname {brandname!r}; "
             f"set fallback.sms_template_id to one of: {listing} — Không tìm thấy template SMS",

@@ -1,0 +1,250 @@
+"""The zns-campaign flow against the simulator over HTTP with a real Prefect server.
+
+Issue 4's acceptance: 1,000 rows with 5 % invalid, 10 % without Zalo, 3 % late failures and
+2 % transient 503s; re-runs send nothing; SIGKILL mid-campaign then a re-run sends nothing twice;
+dry runs send nothing; bad keys / template / brandname stop before any send.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+import yaml
+
+from esms.sms_templates import is_ascii_text
+from esms_sim.server import SimulatorServer
+from flows.campaign import zns_campaign
+from zns.spec import CampaignSpec
+
+OA = "4097311281936189049"
+ORDER = "210001"
+SMS_TEMPLATE = "Chao {P1,30}, don hang {P2,20} tri gia {P3,12} VND da duoc xac nhan. Cam on quy khach."
+SEND_ENDPOINTS = ("send_zns_bulk_v4_post_json", "sendzalomessage_v4_post_json", "sendmultiplemessage_v4_post_json")
+FALLBACK_OUTCOMES = {"no_zalo", "inactive", "refused", "not_online"}
+HEADER = ["Số điện thoại", "Tên khách hàng", "Mã đơn hàng", "Ngày đặt", "Tổng tiền"]
+
+
+def make_sheet(path: Path, rows: int, *, invalid_every: int = 20, start: int = 0) -> tuple[Path, int]:
+    """A customer sheet; every `invalid_every`-th row is broken in one of three ways."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(HEADER)
+    invalid = 0
+    for i in range(rows):
+        phone: Any = 912000000 + start + i  # stored as a number, as Excel users do
+        name = f"Nguyễn Văn Khách {i}"
+        date = f"{1 + i % 28:02d}/12/2026"
+        if invalid_every and i % invalid_every == invalid_every - 1:
+            invalid += 1
+            kind = (i // invalid_every) % 3
+            if kind == 0:
+                phone = "12345"
+            elif kind == 1:
+                name = ""
+            else:
+                date = "31/02/2026"
+        ws.append([phone, name, f"HD{start + i:05d}", date, 100000 + i])
+    wb.save(path)
+    return path, invalid
+
+
+def spec_for(source: Path, **extra: Any) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "campaign_name": "Kiểm thử đơn hàng",
+        "oa_id": OA,
+        "template_id": ORDER,
+        "source": str(source),
+        "phone_column": "Số điện thoại",
+        "columns": {"customer_name": "Tên khách hàng", "order_code": "Mã đơn hàng",
+                    "order_date": "Ngày đặt", "amount": "Tổng tiền"},
+        "fallback": {"brandname": "ZNSDEMO", "sms_template_id": "91011",
+                     "columns": {"P1": "customer_name", "P2": "order_code", "P3": "amount"}},
+        "fallback_after": 60,
+        "campaign_id": "test-campaign",
+    }
+    spec.update(extra)
+    return spec
+
+
+def send_requests(sim: SimulatorServer) -> int:
+    hits = sim.state.counts()["endpoints"]
+    return sum(hits.get(e, 0) for e in SEND_ENDPOINTS)
+
+
+def received(sim: SimulatorServer) -> dict[str, dict[str, int]]:
+    phones = sim.state.counts()["phones"]
+    return {p: {ch: v["received"] for ch, v in chans.items()} for p, chans in phones.items()}
+
+
+def configure_acceptance(sim: SimulatorServer) -> None:
+    sim.state.configure(
+        zns_rates={"no_zalo": 0.10, "inactive": 0.015, "not_online": 0.015},
+        late_outcomes=["inactive", "not_online"],
+        final_delay=0.2,
+        late_delay=2.0,
+        sms_rates={},
+        faults=[{"endpoint": "*", "kind": "http503", "rate": 0.02}],
+    )
+
+
+@pytest.mark.prefect
+def test_thousand_rows_every_row_one_final_state(campaign_env: dict[str, str], flow_sim: SimulatorServer,
+                                                 tmp_path: Path) -> None:
+    configure_acceptance(flow_sim)
+    source, invalid = make_sheet(tmp_path / "khach.xlsx", 1000)
+    spec = CampaignSpec.model_validate(spec_for(source))
+
+    summary = zns_campaign(spec)
+
+    assert summary["rows"] == 1000
+    assert summary["invalid"] == invalid == 50
+    assert summary["rows"] == (summary["invalid"] + summary["zns_delivered"] + summary["sms_delivered"]
+                               + summary["failed"] + summary["unknown"])
+    cfg = flow_sim.state.config
+    valid_phones = [f"0{912000000 + i}" for i in range(1000) if i % 20 != 19]
+    outcome = {p: cfg.zns_outcome(p) for p in valid_phones}
+    fallback = {p for p, o in outcome.items() if o in FALLBACK_OUTCOMES}
+    delivered = {p for p, o in outcome.items() if o == "delivered"}
+    assert 70 < len(fallback) < 180  # ~13 % of 950 by the seeded rates
+    got = received(flow_sim)
+    assert all(got[p]["zns"] == 1 for p in valid_phones)
+    assert all("sms" not in got[p] for p in delivered), "a ZNS-delivered recipient got an SMS"
+    assert all(got[p].get("sms") == 1 for p in fallback), "a fallback recipient did not get exactly one SMS"
+    assert summary["zns_delivered"] == len(delivered)
+    assert summary["sms_delivered"] == len(fallback)
+    assert summary["unknown"] == 0 and summary["failed"] == 0
+    sms = [m for m in flow_sim.state.messages.values() if m.channel == "sms"]
+    from esms.sms_templates import SmsTemplate
+
+    template = SmsTemplate("91011", "ZNSDEMO", SMS_TEMPLATE)
+    assert sms and all(is_ascii_text(m.content) and template.matches(m.content) for m in sms)
+    assert any("Nguyen Van Khach" in m.content for m in sms)  # diacritics stripped, not dropped
+    workbook = openpyxl.load_workbook(summary["report"], read_only=True)
+    assert len(workbook.sheetnames) == 3
+    recipients_sheet = workbook[workbook.sheetnames[1]]
+    assert sum(1 for _ in recipients_sheet.iter_rows(values_only=True)) == 1001
+
+    # Running the same campaign again sends nothing.
+    before_counts, before_requests = received(flow_sim), send_requests(flow_sim)
+    again = zns_campaign(spec)
+    assert received(flow_sim) == before_counts
+    assert send_requests(flow_sim) == before_requests
+    assert again["rows"] == 1000 and again["zns_delivered"] == summary["zns_delivered"]
+
+
+@pytest.mark.prefect
+def test_dry_run_sends_nothing(campaign_env: dict[str, str], flow_sim: SimulatorServer, tmp_path: Path) -> None:
+    source, invalid = make_sheet(tmp_path / "khach.xlsx", 40)
+    summary = zns_campaign(CampaignSpec.model_validate(spec_for(source, dry_run=True)))
+    assert send_requests(flow_sim) == 0
+    assert summary["invalid"] == invalid and summary["zns_accepted"] == 0
+    error_rows = Path(campaign_env["ZNS_REPORT_DIR"]) / "test-campaign" / "error-rows.xlsx"
+    assert error_rows.exists()
+
+
+def _cli(args: list[str], env: dict[str, str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "zns.cli", *args], env={**os.environ, **env},
+                          capture_output=True, text=True, timeout=300, **kwargs)
+
+
+def _write_spec(path: Path, data: dict[str, Any]) -> Path:
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+@pytest.mark.prefect
+@pytest.mark.parametrize(
+    ("change", "env_change", "needle"),
+    [
+        ({}, {"ESMS_SECRET_KEY": "WRONG"}, "101"),
+        ({"template_id": "299999"}, {}, "789"),
+        ({"fallback": {"brandname": "KHONGCO", "columns": {}}}, {}, "104"),
+    ],
+    ids=["bad-keys", "unknown-template", "unknown-brandname"],
+)
+def test_config_errors_stop_before_any_send(campaign_env: dict[str, str], flow_sim: SimulatorServer,
+                                            tmp_path: Path, change: dict[str, Any], env_change: dict[str, str],
+                                            needle: str) -> None:
+    source, _ = make_sheet(tmp_path / "khach.xlsx", 20, invalid_every=0)
+    spec = _write_spec(tmp_path / "spec.yaml", spec_for(source, **change))
+    result = _cli(["run", str(spec)], {**campaign_env, **env_change})
+    assert result.returncode == 3, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: ") and needle in last
+    assert "WRONG" not in result.stderr + result.stdout
+    assert send_requests(flow_sim) == 0
+
+
+@pytest.mark.prefect
+def test_cli_validate_and_json_line(campaign_env: dict[str, str], flow_sim: SimulatorServer, tmp_path: Path) -> None:
+    source, invalid = make_sheet(tmp_path / "khach.xlsx", 30, invalid_every=10)
+    spec = _write_spec(tmp_path / "spec.yaml", spec_for(source))
+    result = _cli(["validate", str(spec), "--json"], campaign_env)
+    assert result.returncode == 0, result.stderr
+    line = json.loads(result.stdout.strip().splitlines()[-1])
+    assert set(line) == {"campaign_id", "rows", "invalid", "zns_accepted", "zns_delivered", "sms_sent",
+                         "sms_delivered", "failed", "unknown", "report"}
+    assert line["rows"] == 30 and line["invalid"] == invalid == 3
+    assert send_requests(flow_sim) == 0
+
+
+@pytest.mark.prefect
+def test_bad_file_is_one_line_and_exit_2(campaign_env: dict[str, str], flow_sim: SimulatorServer,
+                                         tmp_path: Path) -> None:
+    bogus = tmp_path / "khach.xlsx"
+    bogus.write_text("this is not a spreadsheet")
+    spec = _write_spec(tmp_path / "spec.yaml", spec_for(bogus))
+    result = _cli(["run", str(spec)], campaign_env)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("error: ")
+    assert send_requests(flow_sim) == 0
+
+
+@pytest.mark.prefect
+def test_sigkill_mid_campaign_then_rerun_sends_nothing_twice(campaign_env: dict[str, str],
+                                                             flow_sim: SimulatorServer, tmp_path: Path) -> None:
+    flow_sim.state.configure(
+        zns_rates={"no_zalo": 0.10}, sms_rates={}, final_delay=0.2,
+        faults=[{"endpoint": "send_zns_bulk_v4_post_json", "kind": "slow", "rate": 1.0, "delay": 0.4,
+                 "after_processing": True}],
+    )
+    source, _ = make_sheet(tmp_path / "khach.xlsx", 600, invalid_every=0)
+    spec = _write_spec(tmp_path / "spec.yaml", spec_for(source, batch_size=25, concurrency=1))
+    proc = subprocess.Popen([sys.executable, "-m", "zns.cli", "run", str(spec)],
+                            env={**os.environ, **campaign_env}, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            total = flow_sim.state.counts()["totals"]["zns"]["received"]
+            if total >= 150:
+                break
+            assert proc.poll() is None, "the campaign finished before it could be killed"
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    killed_at = flow_sim.state.counts()["totals"]["zns"]["received"]
+    assert 150 <= killed_at < 600
+
+    flow_sim.state.configure(faults=[])
+    result = _cli(["run", str(spec), "--json"], campaign_env)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    got = received(flow_sim)
+    assert len(got) == 600
+    assert all(v["zns"] == 1 for v in got.values()), "a phone received the ZNS twice"
+    assert all(v.get("sms", 0) <= 1 for v in got.values())
+    assert summary["rows"] == 600 and summary["unknown"] == 0
+    assert summary["zns_delivered"] + summary["sms_delivered"] == 600
