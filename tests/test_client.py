@@ -305,8 +305,9 @@ def test_delivery_lifecycle_and_late_failure(sim: SimulatorServer, state: SimSta
 
 
 def test_sent_data_finds_a_message_lost_to_124(sim: SimulatorServer, state: SimState) -> None:
-    from zns.timeutil import vn_now
     from datetime import timedelta
+
+    from zns.timeutil import vn_now
 
     async def go():  # type: ignore[no-untyped-def]
         async with client_for(sim) as c:

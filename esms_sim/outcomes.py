@@ -1,0 +1,183 @@
+"""Deterministic outcome and fault configuration: every random-looking choice is a seeded hash.
+
+An outcome depends only on (seed, phone), a fault only on (seed, endpoint, request number), so a
+test or a benchmark sees the same behaviour whatever the order or concurrency of its requests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from esms.codes import ESMS_CODES, ZALO_CODES
+
+# ZNS outcome name -> ErrorInfo value (esms-api.md §5 row 7.13, §10.6).
+ZNS_OUTCOMES: dict[str, str] = {
+    "delivered": "0",
+    "no_zalo": "-118",
+    "inactive": "-114",
+    "refused": "-139",
+    "not_online": "1001",
+    "quota": "-144",  # OA daily quota exhausted: accepted, then failed (documented choice)
+}
+SMS_OUTCOMES = ("delivered", "failed")
+FAULT_KINDS = ("http500", "http503", "drop", "slow")
+
+DEFAULT_ZNS_RATES: dict[str, float] = {
+    "no_zalo": 0.05, "inactive": 0.02, "refused": 0.01, "not_online": 0.02,
+}
+DEFAULT_SMS_RATES: dict[str, float] = {"failed": 0.02}
+
+
+def unit(*parts: object) -> float:
+    """A uniform number in [0, 1) from a stable hash of the parts (not Python's salted hash)."""
+    key = "\x1f".join(str(p) for p in parts).encode()
+    return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big") / 2**64
+
+
+def zalo_error_message(error_info: str) -> str:
+    """English message of a ZNS ErrorInfo as it goes into the callback's error_info JSON."""
+    if error_info == "0":
+        return "Success"
+    if error_info in ESMS_CODES:
+        return ESMS_CODES[error_info].en
+    info = ZALO_CODES.get(int(error_info))
+    return info.en if info else "Unknown error"
+
+
+@dataclass(slots=True)
+class FaultRule:
+    """One injected fault: which endpoint, what kind, how often, and whether work happens first."""
+
+    endpoint: str  # lower-case operation name, e.g. "send_zns_bulk_v4_post_json", or "*"
+    kind: str  # http500 | http503 | drop | slow
+    rate: float | None = None  # the n-th request fails iff unit(seed, endpoint, kind, n) < rate
+    count: int | None = None  # or: exactly the next `count` requests fail
+    after_processing: bool = False  # the request is executed, only the answer is lost
+    delay: float = 1.0  # seconds, for "slow"
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FaultRule:
+        kind = str(data.get("kind", "http500")).lower()
+        if kind in ("500", "503"):
+            kind = "http" + kind
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {kind!r}; use one of {FAULT_KINDS}")
+        rate, count = data.get("rate"), data.get("count")
+        if rate is None and count is None:
+            raise ValueError("a fault needs a rate or a count")
+        return cls(
+            endpoint=str(data.get("endpoint", "*")).strip("/").lower(),
+            kind=kind,
+            rate=None if rate is None else float(rate),
+            count=None if count is None else int(count),
+            after_processing=bool(data.get("after_processing", False)),
+            delay=float(data.get("delay", 1.0)),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {"endpoint": self.endpoint, "kind": self.kind, "rate": self.rate,
+                "count": self.count, "after_processing": self.after_processing,
+                "delay": self.delay}
+
+    def fires(self, seed: int, endpoint: str, n: int) -> bool:
+        """Decide for the n-th request to `endpoint`; a count rule uses itself up."""
+        if self.endpoint not in ("*", endpoint):
+            return False
+        if self.count is not None:
+            if self.count <= 0:
+                return False
+            self.count -= 1
+            return True
+        return self.rate is not None and unit(seed, "fault", endpoint, self.kind, n) < self.rate
+
+
+@dataclass(slots=True)
+class SimConfig:
+    """Everything a test may tune; `POST /_sim/config` takes the same keys as JSON."""
+
+    seed: int = 0
+    zns_rates: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_ZNS_RATES))
+    sms_rates: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_SMS_RATES))
+    overrides: dict[str, str] = field(default_factory=dict)  # phone -> ZNS outcome name
+    sms_overrides: dict[str, str] = field(default_factory=dict)  # phone -> delivered|failed
+    final_delay: float = 0.2  # seconds from acceptance to the final status
+    late_delay: float = 2.0  # for outcomes in late_outcomes ("late failures")
+    late_outcomes: list[str] = field(default_factory=lambda: ["not_online"])
+    faults: list[FaultRule] = field(default_factory=list)
+    tps: dict[str, int] = field(default_factory=lambda: {
+        "queryznsstatus": 100, "zalocallback/getcallback": 20, "getzalomessagestatus": 30,
+    })
+    zns_price: float = 300.0  # SmsType 25 (normal) and default
+    zns_priority_price: float = 350.0  # SmsType 24
+    sms_part_price: float = 850.0
+    callback_timeout: float = 2.0
+    callback_retries: int = 5
+
+    def zns_outcome(self, phone: str) -> str:
+        """Outcome name for a phone: override first, else the seeded hash against the rates."""
+        forced = self.overrides.get(phone)
+        if forced is not None:
+            return forced
+        u = unit(self.seed, "zns", phone)
+        for name, rate in self.zns_rates.items():
+            if u < rate:
+                return name
+            u -= rate
+        return "delivered"
+
+    def sms_outcome(self, phone: str) -> str:
+        forced = self.sms_overrides.get(phone)
+        if forced is not None:
+            return forced
+        return "failed" if unit(self.seed, "sms", phone) < self.sms_rates.get("failed", 0) else (
+            "delivered")
+
+    def update(self, data: dict[str, Any]) -> None:
+        """Merge a JSON config; unknown keys are an error so a typo does not pass silently."""
+        for key, value in data.items():
+            if key == "faults":
+                self.faults = [FaultRule.from_json(f) for f in value]
+            elif key in ("zns_rates", "rates"):
+                _check_names(value, ZNS_OUTCOMES)
+                self.zns_rates = {k: float(v) for k, v in value.items() if k != "delivered"}
+            elif key == "sms_rates":
+                _check_names(value, SMS_OUTCOMES)
+                self.sms_rates = {k: float(v) for k, v in value.items()}
+            elif key == "overrides":
+                _check_names(value.values(), ZNS_OUTCOMES)
+                self.overrides.update({str(k): str(v) for k, v in value.items()})
+            elif key == "sms_overrides":
+                _check_names(value.values(), SMS_OUTCOMES)
+                self.sms_overrides.update({str(k): str(v) for k, v in value.items()})
+            elif key == "tps":
+                for name, limit in value.items():
+                    self.tps[str(name).strip("/").lower()] = 0 if limit is None else int(limit)
+            elif key == "late_outcomes":
+                _check_names(value, ZNS_OUTCOMES)
+                self.late_outcomes = list(value)
+            elif key in ("seed", "callback_retries"):
+                setattr(self, key, int(value))
+            elif key in ("final_delay", "late_delay", "zns_price", "zns_priority_price",
+                         "sms_part_price", "callback_timeout"):
+                setattr(self, key, float(value))
+            else:
+                raise ValueError(f"unknown config key {key!r}")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "seed": self.seed, "zns_rates": self.zns_rates, "sms_rates": self.sms_rates,
+            "overrides": self.overrides, "sms_overrides": self.sms_overrides,
+            "final_delay": self.final_delay, "late_delay": self.late_delay,
+            "late_outcomes": self.late_outcomes, "faults": [f.to_json() for f in self.faults],
+            "tps": self.tps, "zns_price": self.zns_price,
+            "zns_priority_price": self.zns_priority_price, "sms_part_price": self.sms_part_price,
+            "callback_timeout": self.callback_timeout, "callback_retries": self.callback_retries,
+        }
+
+
+def _check_names(names: Any, allowed: Any) -> None:
+    bad = [n for n in names if n not in allowed and n != "delivered"]
+    if bad:
+        raise ValueError(f"unknown outcome(s) {bad}; use one of {sorted(allowed)}")

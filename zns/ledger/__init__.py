@@ -1,0 +1,27 @@
+"""Send ledger: the idempotency record of every campaign, recipient and message (design.md §3)."""
+
+from zns.ledger.keys import request_id
+from zns.ledger.ledger import Ledger
+from zns.ledger.migrate import upgrade
+from zns.ledger.types import (
+    CampaignStatus,
+    Claim,
+    DeliveryUpdate,
+    MessageRow,
+    MessageState,
+    RecipientRow,
+    SendRecord,
+)
+
+__all__ = [
+    "CampaignStatus",
+    "Claim",
+    "DeliveryUpdate",
+    "Ledger",
+    "MessageRow",
+    "MessageState",
+    "RecipientRow",
+    "SendRecord",
+    "request_id",
+    "upgrade",
+]

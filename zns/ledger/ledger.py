@@ -1,0 +1,249 @@
+"""The ledger facade the campaign and reconcile flows call: one short transaction per call."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL
+
+from zns.ledger.engine import make_engine, resolve_url
+from zns.ledger.finalstate import decide
+from zns.ledger.migrate import upgrade
+from zns.ledger.schema import utcnow
+from zns.ledger.types import (
+    NON_FINAL_MESSAGE_STATES,
+    CampaignStatus,
+    Claim,
+    DeliveryUpdate,
+    MessageRow,
+    MessageState,
+    RecipientRow,
+    SendRecord,
+)
+from zns.ledger.uow import UnitOfWork
+from zns.outcomes import Channel, FinalState, RecipientOutcome
+
+
+class Ledger:
+    """Source of truth for who was sent what; safe to share across threads and processes."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def from_url(cls, url: str | URL | None = None, *, migrate: bool = True) -> Ledger:
+        """Engine for `url` (None: $ZNS_LEDGER_URL or ./.zns/ledger.db), migrated to head."""
+        engine = make_engine(resolve_url(url))
+        if migrate:
+            upgrade(engine=engine)
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def uow(self, *, write: bool = True) -> UnitOfWork:
+        return UnitOfWork(self.engine, write=write)
+
+    # -- campaigns ---------------------------------------------------------------------------
+
+    def upsert_campaign(
+        self,
+        campaign_id: str,
+        *,
+        name: str = "",
+        oa_id: str = "",
+        template_id: str = "",
+        message_type: str = "normal",
+        params: Mapping[str, Any] | None = None,
+        fallback: Mapping[str, Any] | None = None,
+    ) -> bool:
+        """True if the campaign is new; secrets in params/fallback are dropped before storing."""
+        if not campaign_id or len(campaign_id) > 64:
+            raise ValueError("campaign_id must be 1..64 characters")
+        with self.uow() as uow:
+            created = uow.repo.upsert_campaign(
+                campaign_id,
+                name=name,
+                oa_id=oa_id,
+                template_id=template_id,
+                message_type=message_type,
+                params=params or {},
+                fallback=fallback,
+            )
+            uow.commit()
+        return created
+
+    def set_campaign_status(
+        self, campaign_id: str, status: CampaignStatus | str, stats: dict[str, Any] | None = None
+    ) -> None:
+        with self.uow() as uow:
+            uow.repo.set_campaign_status(campaign_id, CampaignStatus(status).value, stats)
+            uow.commit()
+
+    def campaign(self, campaign_id: str) -> dict[str, Any] | None:
+        with self.uow(write=False) as uow:
+            return uow.repo.get_campaign(campaign_id)
+
+    def record_recipients(self, campaign_id: str, rows: Sequence[RecipientRow]) -> None:
+        with self.uow() as uow:
+            uow.repo.record_recipients(campaign_id, rows)
+            uow.commit()
+
+    # -- sending -----------------------------------------------------------------------------
+
+    def claim(
+        self,
+        campaign_id: str,
+        phones: Sequence[str],
+        channel: Channel | str,
+        claimed_by: str,
+        texts: Mapping[str, str] | None = None,
+        *,
+        reclaim_ambiguous: bool = False,
+        stale_before: datetime | None = None,
+    ) -> list[Claim]:
+        """Phones this caller may send now. With reclaim_ambiguous, also ambiguous rows and rows
+        left 'claimed' before `stale_before` (default: now), returned with the same RequestId."""
+        with self.uow() as uow:
+            claims = uow.repo.claim(
+                campaign_id,
+                phones,
+                Channel(channel),
+                claimed_by,
+                texts,
+                reclaim_ambiguous=reclaim_ambiguous,
+                stale_before=stale_before or utcnow(),
+            )
+            uow.commit()
+        return claims
+
+    def record_send_results(self, campaign_id: str, channel: Channel | str, results: Sequence[SendRecord]) -> None:
+        with self.uow() as uow:
+            uow.repo.record_send_results(campaign_id, Channel(channel), results)
+            uow.commit()
+
+    def mark_ambiguous(self, campaign_id: str, channel: Channel | str, phones: Sequence[str]) -> int:
+        """Claimed rows whose send outcome is unknown (timeout, crash hook)."""
+        return self._move(campaign_id, channel, phones, MessageState.AMBIGUOUS, [MessageState.CLAIMED])
+
+    def release(self, campaign_id: str, channel: Channel | str, phones: Sequence[str]) -> int:
+        """Give back claims that were certainly not sent (campaign stopped before the call)."""
+        return self._move(campaign_id, channel, phones, MessageState.RELEASED, [MessageState.CLAIMED])
+
+    def mark_unknown(self, campaign_id: str, channel: Channel | str, phones: Sequence[str]) -> int:
+        """Accepted messages that had no final status by the deadline (a late one may come)."""
+        return self._move(campaign_id, channel, phones, MessageState.UNKNOWN, [MessageState.ACCEPTED])
+
+    def _move(
+        self,
+        campaign_id: str,
+        channel: Channel | str,
+        phones: Sequence[str],
+        to: MessageState,
+        sources: Iterable[MessageState],
+    ) -> int:
+        with self.uow() as uow:
+            n = uow.repo.move(campaign_id, Channel(channel), phones, to, sources)
+            uow.commit()
+        return n
+
+    # -- delivery ----------------------------------------------------------------------------
+
+    def pending_delivery(self, campaign_id: str, channel: Channel | str) -> list[MessageRow]:
+        with self.uow(write=False) as uow:
+            return uow.repo.list_messages(campaign_id, Channel(channel), [MessageState.ACCEPTED])
+
+    def record_delivery(self, campaign_id: str, channel: Channel | str, updates: Sequence[DeliveryUpdate]) -> None:
+        with self.uow() as uow:
+            uow.repo.record_delivery(campaign_id, Channel(channel), updates)
+            uow.commit()
+
+    def set_sms_ids(self, campaign_id: str, channel: Channel | str, sms_ids: Mapping[str, str]) -> int:
+        """SMSIDs recovered from GetSmsSentData_V2 for messages eSMS answered 124."""
+        with self.uow() as uow:
+            n = uow.repo.set_sms_ids(campaign_id, Channel(channel), sms_ids)
+            uow.commit()
+        return n
+
+    def messages(self, campaign_id: str, channel: Channel | str | None = None) -> list[MessageRow]:
+        with self.uow(write=False) as uow:
+            return uow.repo.list_messages(campaign_id, Channel(channel) if channel else None)
+
+    def fallback_candidates(self, campaign_id: str) -> list[str]:
+        with self.uow(write=False) as uow:
+            return uow.repo.fallback_candidates(campaign_id)
+
+    def non_final_messages(self, since: datetime) -> list[MessageRow]:
+        """Across campaigns: messages claimed since `since` that have no final state yet."""
+        with self.uow(write=False) as uow:
+            return uow.repo.list_messages(states=NON_FINAL_MESSAGE_STATES, since=since)
+
+    # -- results -----------------------------------------------------------------------------
+
+    def finalize(self, campaign_id: str) -> None:
+        """Store exactly one final state per input row; re-run it after late statuses."""
+        with self.uow() as uow:
+            updates = []
+            for row, zns, sms in uow.repo.recipient_rows(campaign_id):
+                v = decide(row["valid"], row["invalid_code"], row["invalid_reason_vi"], zns, sms)
+                current = (row["final_state"], row["reason_code"], row["reason_vi"])
+                if current != (v.state.value, v.reason_code, v.reason_vi):
+                    updates.append(
+                        {"b_row": row["row_no"], "b_state": v.state.value,
+                         "b_code": v.reason_code, "b_vi": v.reason_vi}
+                    )  # fmt: skip
+            uow.repo.set_final_states(campaign_id, updates)
+            uow.commit()
+
+    def outcomes(self, campaign_id: str) -> list[RecipientOutcome]:
+        """Every input row in row order; rows not finalised yet get the state they would get."""
+        out: list[RecipientOutcome] = []
+        with self.uow(write=False) as uow:
+            for row, zns, sms in uow.repo.recipient_rows(campaign_id):
+                v = decide(row["valid"], row["invalid_code"], row["invalid_reason_vi"], zns, sms)
+                stored = row["final_state"]
+                state = FinalState(stored) if stored else v.state
+                code = row["reason_code"] if stored else v.reason_code
+                vi = row["reason_vi"] if stored else v.reason_vi
+                last = sms or zns
+                out.append(
+                    RecipientOutcome(
+                        row=row["row_no"],
+                        phone=row["phone"],
+                        state=state,
+                        reason_code=code,
+                        reason_vi=vi,
+                        channel=v.channel or (last.channel if last else None),
+                        zns_code=zns.code if zns else None,
+                        zns_sms_id=zns.sms_id if zns else None,
+                        zns_error=zns.error_info if zns else None,
+                        sms_code=sms.code if sms else None,
+                        sms_sms_id=sms.sms_id if sms else None,
+                        sms_text=sms.text if sms else None,
+                        cost=sum(((m.price or 0.0) for m in (zns, sms) if m is not None), 0.0),
+                        sent_at=(last.sent_at if last else None),
+                        final_at=(last.final_at if last else None),
+                        values={str(k): str(val) for k, val in (row["values_json"] or {}).items()},
+                    )
+                )
+        return out
+
+    def summary(self, campaign_id: str) -> dict[str, Any]:
+        """Counts that always add up: rows == invalid + zns_delivered + sms_delivered + failed
+        + unknown + pending (pending is 0 after finalize), plus claims, sends and cost."""
+        with self.uow(write=False) as uow:
+            return uow.repo.summary(campaign_id)
+
+    # -- blocklist ---------------------------------------------------------------------------
+
+    def blocklist(self) -> set[str]:
+        with self.uow(write=False) as uow:
+            return uow.repo.blocklist()
+
+    def add_to_blocklist(self, phones: Sequence[str], reason: str | None = None) -> None:
+        with self.uow() as uow:
+            uow.repo.add_to_blocklist(phones, reason)
+            uow.commit()

@@ -1,0 +1,510 @@
+"""SQL for the ledger, one bulk statement per batch (never one per recipient).
+
+Message state machine (one row per campaign, phone and channel; the primary key is the claim):
+
+    claimed -> accepted (100, or 124 = accepted earlier) -> delivered | failed | unknown
+            -> rejected (permanent or fallback code at send time)
+            -> ambiguous (timeout, transient, crash) -- resent only via reclaim, same RequestId
+            -> released (config error: nothing sent, a later claim takes it again)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from esms.codes import HTTP_ERROR, INVALID_REQUEST, TIMEOUT, CodeInfo, ResultClass, esms_code
+from zns.ledger.keys import request_id
+from zns.ledger.sanitize import strip_secrets
+from zns.ledger.schema import UTCDateTime, blocklist, campaigns, messages, recipients, utcnow
+from zns.ledger.types import (
+    NON_FINAL_MESSAGE_STATES,
+    Claim,
+    DeliveryUpdate,
+    MessageRow,
+    MessageState,
+    RecipientRow,
+    SendRecord,
+)
+from zns.outcomes import Channel
+
+# 500 rows x ~12 columns stays far below SQLite's 32766 and PostgreSQL's 65535 bind parameters.
+CHUNK = 500
+ACCEPTED_CODES = ("100", "124")
+TRANSPORT_CODES: dict[str, CodeInfo] = {c.code: c for c in (HTTP_ERROR, TIMEOUT, INVALID_REQUEST)}
+T = TypeVar("T")
+
+
+def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+class Repository:
+    """Ledger statements on one connection; the unit of work owns the transaction."""
+
+    def __init__(self, conn: sa.Connection) -> None:
+        self.conn = conn
+
+    def _insert(self, table: sa.Table) -> Any:
+        """Dialect insert with ON CONFLICT support (SQLite and PostgreSQL share the API)."""
+        if self.conn.dialect.name == "postgresql":
+            return postgresql.insert(table)
+        if self.conn.dialect.name == "sqlite":
+            return sqlite.insert(table)
+        raise NotImplementedError(f"ledger supports SQLite and PostgreSQL, not {self.conn.dialect.name}")
+
+    # -- campaigns ---------------------------------------------------------------------------
+
+    def upsert_campaign(
+        self,
+        campaign_id: str,
+        *,
+        name: str,
+        oa_id: str,
+        template_id: str,
+        message_type: str,
+        params: Mapping[str, Any],
+        fallback: Mapping[str, Any] | None,
+    ) -> bool:
+        """Insert once; a re-run of the same campaign keeps its first definition."""
+        now = utcnow()
+        stmt = (
+            self._insert(campaigns)
+            .values(
+                campaign_id=campaign_id,
+                name=name,
+                oa_id=oa_id,
+                template_id=template_id,
+                message_type=message_type,
+                params_json=strip_secrets(dict(params)),
+                fallback_json=strip_secrets(dict(fallback)) if fallback is not None else None,
+                status="running",
+                created_at=now,
+                updated_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=[campaigns.c.campaign_id])
+            .returning(campaigns.c.campaign_id)
+        )
+        return self.conn.execute(stmt).first() is not None
+
+    def set_campaign_status(self, campaign_id: str, status: str, stats: Mapping[str, Any] | None = None) -> None:
+        values: dict[str, Any] = {"status": status, "updated_at": utcnow()}
+        if stats is not None:
+            values["stats_json"] = strip_secrets(dict(stats))
+        result = self.conn.execute(sa.update(campaigns).where(campaigns.c.campaign_id == campaign_id).values(**values))
+        if result.rowcount == 0:
+            raise KeyError(f"unknown campaign {campaign_id!r}")
+
+    def get_campaign(self, campaign_id: str) -> dict[str, Any] | None:
+        row = self.conn.execute(sa.select(campaigns).where(campaigns.c.campaign_id == campaign_id)).mappings().first()
+        return dict(row) if row is not None else None
+
+    # -- recipients --------------------------------------------------------------------------
+
+    def record_recipients(self, campaign_id: str, rows: Sequence[RecipientRow]) -> None:
+        """Upsert by row number: a re-run rewrites the input fields and keeps the final state."""
+        seen: dict[str, int] = {}
+        for r in rows:
+            if r.valid:
+                if r.phone in seen:
+                    raise ValueError(
+                        f"rows {seen[r.phone]} and {r.row_no} are both valid for phone {r.phone}; "
+                        "mark duplicates invalid before recording"
+                    )
+                seen[r.phone] = r.row_no
+        if not rows:
+            return
+        ins = self._insert(recipients)
+        ex = ins.excluded
+        stmt = ins.on_conflict_do_update(
+            index_elements=[recipients.c.campaign_id, recipients.c.row_no],
+            set_={
+                "phone": ex.phone,
+                "valid": ex.valid,
+                "invalid_code": ex.invalid_code,
+                "invalid_reason_vi": ex.invalid_reason_vi,
+                "values_json": ex.values_json,
+            },
+        )
+        params = [
+            {
+                "campaign_id": campaign_id,
+                "row_no": r.row_no,
+                "phone": (r.phone or "")[:255],
+                "valid": r.valid,
+                "invalid_code": None if r.valid else r.invalid_code,
+                "invalid_reason_vi": None if r.valid else r.invalid_reason_vi,
+                "values_json": {str(k): v for k, v in r.values.items()},
+            }
+            for r in rows
+        ]
+        self.conn.execute(stmt, params)  # executemany: batched by the driver / insertmanyvalues
+
+    # -- claims and sends --------------------------------------------------------------------
+
+    def claim(
+        self,
+        campaign_id: str,
+        phones: Sequence[str],
+        channel: Channel,
+        claimed_by: str,
+        texts: Mapping[str, str] | None,
+        *,
+        reclaim_ambiguous: bool,
+        stale_before: datetime,
+    ) -> list[Claim]:
+        """INSERT .. ON CONFLICT DO UPDATE .. WHERE <reclaimable> RETURNING: the returned rows
+        are exactly the ones this caller won. Phones are sorted so concurrent claimers lock rows
+        in the same order (no deadlock on PostgreSQL)."""
+        now = utcnow()
+        texts = texts or {}
+        wanted = sorted(_unique(phones))
+        reclaimable = messages.c.state == MessageState.RELEASED.value
+        if reclaim_ambiguous:
+            reclaimable = sa.or_(
+                reclaimable,
+                messages.c.state == MessageState.AMBIGUOUS.value,
+                sa.and_(
+                    messages.c.state == MessageState.CLAIMED.value,
+                    messages.c.claimed_at < sa.bindparam("stale", stale_before, type_=UTCDateTime()),
+                ),
+            )
+        ins = self._insert(messages)
+        ex = ins.excluded
+        stmt = ins.on_conflict_do_update(
+            index_elements=[messages.c.campaign_id, messages.c.phone, messages.c.channel],
+            set_={
+                "state": MessageState.CLAIMED.value,
+                "attempts": messages.c.attempts + 1,
+                "claimed_by": ex.claimed_by,
+                "claimed_at": ex.claimed_at,
+                "text": sa.func.coalesce(ex.text, messages.c.text),
+            },
+            where=reclaimable,
+        ).returning(messages.c.phone, messages.c.request_id, messages.c.attempts, messages.c.text)
+        rows = [
+            {
+                "campaign_id": campaign_id,
+                "phone": phone,
+                "channel": channel.value,
+                "request_id": request_id(campaign_id, phone, channel),
+                "state": MessageState.CLAIMED.value,
+                "attempts": 1,
+                "text": texts.get(phone),
+                "claimed_by": claimed_by,
+                "claimed_at": now,
+            }
+            for phone in wanted
+        ]
+        won: dict[str, Claim] = {}
+        if rows:
+            # executemany + RETURNING: SQLAlchemy's "insertmanyvalues" sends multi-row
+            # statements in pages under the bind-parameter limit, compiled once and cached.
+            for row in self.conn.execute(stmt, rows):
+                won[row.phone] = Claim(row.phone, channel, row.request_id, row.attempts, row.text)
+        return [won[p] for p in _unique(phones) if p in won]
+
+    def record_send_results(self, campaign_id: str, channel: Channel, results: Sequence[SendRecord]) -> None:
+        """One executemany: each claimed (or ambiguous) row moves by its result class."""
+        if not results:
+            return
+        now = utcnow()
+        params = [_send_params(r, now) for r in results]
+        col = messages.c
+        stmt = (
+            sa.update(messages)
+            .where(
+                col.campaign_id == campaign_id,
+                col.channel == channel.value,
+                col.phone == sa.bindparam("b_phone"),
+                _state_is(MessageState.CLAIMED, MessageState.AMBIGUOUS),
+            )
+            .values(
+                state=sa.bindparam("b_state"),
+                code=sa.bindparam("b_code"),
+                result_class=sa.bindparam("b_class"),
+                duplicate=sa.bindparam("b_dup", type_=sa.Boolean()),
+                error_message=sa.bindparam("b_msg"),
+                sms_id=sa.func.coalesce(sa.bindparam("b_sms_id", type_=sa.String()), col.sms_id),
+                price=sa.func.coalesce(sa.bindparam("b_price", type_=sa.Float()), col.price),
+                sent_at=sa.func.coalesce(sa.bindparam("b_sent", type_=UTCDateTime()), col.sent_at),
+                final_at=sa.bindparam("b_final", type_=UTCDateTime()),
+            )
+        )
+        self.conn.execute(stmt, params)
+
+    def move(
+        self,
+        campaign_id: str,
+        channel: Channel,
+        phones: Sequence[str],
+        to_state: MessageState,
+        from_states: Iterable[MessageState],
+    ) -> int:
+        """Bulk state change guarded by the current state; returns the rows changed."""
+        changed = 0
+        sources = [s.value for s in from_states]
+        for part in chunks(_unique(phones)):
+            result = self.conn.execute(
+                sa.update(messages)
+                .where(
+                    messages.c.campaign_id == campaign_id,
+                    messages.c.channel == channel.value,
+                    messages.c.phone.in_(part),
+                    messages.c.state.in_(sources),
+                )
+                .values(state=to_state.value)
+            )
+            changed += result.rowcount
+        return changed
+
+    def set_sms_ids(self, campaign_id: str, channel: Channel, sms_ids: Mapping[str, str]) -> int:
+        """Fill in SMSIDs found again after a 124 answer; a known SMSID is never replaced."""
+        changed = 0
+        for phone, sms_id in sms_ids.items():
+            result = self.conn.execute(
+                sa.update(messages)
+                .where(
+                    messages.c.campaign_id == campaign_id,
+                    messages.c.channel == channel.value,
+                    messages.c.phone == phone,
+                    messages.c.sms_id.is_(None),
+                )
+                .values(sms_id=sms_id)
+            )
+            changed += result.rowcount
+        return changed
+
+    # -- delivery ----------------------------------------------------------------------------
+
+    def record_delivery(self, campaign_id: str, channel: Channel, updates: Sequence[DeliveryUpdate]) -> None:
+        """Final (or deadline) statuses; a message already delivered/failed/rejected is kept."""
+        if not updates:
+            return
+        now = utcnow()
+        params = []
+        for u in updates:
+            if u.state not in (MessageState.DELIVERED, MessageState.FAILED, MessageState.UNKNOWN):
+                raise ValueError(f"delivery state must be delivered/failed/unknown, not {u.state}")
+            cls = u.result_class
+            if cls is None and u.state is MessageState.DELIVERED:
+                cls = ResultClass.ACCEPTED
+            elif cls is None and u.error_info is not None:
+                cls = DeliveryUpdate.from_error_info(u.phone, u.error_info).result_class
+            params.append(
+                {
+                    "b_phone": u.phone,
+                    "b_state": u.state.value,
+                    "b_err": u.error_info,
+                    "b_class": cls.value if cls is not None else None,
+                    "b_price": u.price,
+                    "b_sms_id": u.sms_id,
+                    "b_final": now if u.state is not MessageState.UNKNOWN else None,
+                }
+            )
+        col = messages.c
+        stmt = (
+            sa.update(messages)
+            .where(
+                col.campaign_id == campaign_id,
+                col.channel == channel.value,
+                col.phone == sa.bindparam("b_phone"),
+                _state_is(*NON_FINAL_MESSAGE_STATES),
+            )
+            .values(
+                state=sa.bindparam("b_state"),
+                error_info=sa.func.coalesce(sa.bindparam("b_err", type_=sa.String()), col.error_info),
+                result_class=sa.func.coalesce(sa.bindparam("b_class", type_=sa.String()), col.result_class),
+                price=sa.func.coalesce(sa.bindparam("b_price", type_=sa.Float()), col.price),
+                sms_id=sa.func.coalesce(sa.bindparam("b_sms_id", type_=sa.String()), col.sms_id),
+                final_at=sa.bindparam("b_final", type_=UTCDateTime()),
+            )
+        )
+        self.conn.execute(stmt, params)
+
+    def list_messages(
+        self,
+        campaign_id: str | None = None,
+        channel: Channel | None = None,
+        states: Iterable[MessageState] | None = None,
+        since: datetime | None = None,
+    ) -> list[MessageRow]:
+        stmt = sa.select(messages)
+        if campaign_id is not None:
+            stmt = stmt.where(messages.c.campaign_id == campaign_id)
+        if channel is not None:
+            stmt = stmt.where(messages.c.channel == channel.value)
+        if states is not None:
+            stmt = stmt.where(messages.c.state.in_([s.value for s in states]))
+        if since is not None:
+            stmt = stmt.where(messages.c.claimed_at >= since)
+        stmt = stmt.order_by(messages.c.campaign_id, messages.c.channel, messages.c.phone)
+        return [message_row(m) for m in self.conn.execute(stmt).mappings()]
+
+    def fallback_candidates(self, campaign_id: str) -> list[str]:
+        """ZNS ended in class fallback (at send or delivery) and no SMS row exists yet."""
+        z, s = messages.alias("z"), messages.alias("s")
+        has_sms = (
+            sa.select(sa.literal(1))
+            .where(
+                s.c.campaign_id == z.c.campaign_id,
+                s.c.phone == z.c.phone,
+                s.c.channel == Channel.SMS.value,
+            )
+            .exists()
+        )
+        stmt = (
+            sa.select(z.c.phone)
+            .where(
+                z.c.campaign_id == campaign_id,
+                z.c.channel == Channel.ZNS.value,
+                z.c.result_class == ResultClass.FALLBACK.value,
+                z.c.state.in_([MessageState.REJECTED.value, MessageState.FAILED.value]),
+                ~has_sms,
+            )
+            .order_by(z.c.phone)
+        )
+        return list(self.conn.scalars(stmt))
+
+    # -- final states ------------------------------------------------------------------------
+
+    def recipient_rows(
+        self, campaign_id: str
+    ) -> Iterator[tuple[Mapping[str, Any], MessageRow | None, MessageRow | None]]:
+        """Every input row with its ZNS and SMS messages, in row order.
+
+        Two range scans merged in Python instead of a join: right after a bulk load PostgreSQL
+        has no statistics yet and planned the join as a quadratic nested loop (100k rows: minutes).
+        """
+        by_key: dict[tuple[str, str], MessageRow] = {
+            (m.phone, m.channel.value): m for m in self.list_messages(campaign_id)
+        }
+        stmt = sa.select(recipients).where(recipients.c.campaign_id == campaign_id).order_by(recipients.c.row_no)
+        for row in self.conn.execute(stmt).mappings():
+            if not row["valid"]:  # an invalid duplicate never borrows the valid row's messages
+                yield row, None, None
+                continue
+            phone = row["phone"]
+            yield row, by_key.get((phone, Channel.ZNS.value)), by_key.get((phone, Channel.SMS.value))
+
+    def set_final_states(self, campaign_id: str, verdicts: Sequence[Mapping[str, Any]]) -> None:
+        """verdicts: dicts with b_row, b_state, b_code, b_vi; one executemany."""
+        if not verdicts:
+            return
+        col = recipients.c
+        stmt = (
+            sa.update(recipients)
+            .where(col.campaign_id == campaign_id, col.row_no == sa.bindparam("b_row"))
+            .values(
+                final_state=sa.bindparam("b_state"),
+                reason_code=sa.bindparam("b_code"),
+                reason_vi=sa.bindparam("b_vi"),
+            )
+        )
+        self.conn.execute(stmt, list(verdicts))
+
+    def summary(self, campaign_id: str) -> dict[str, Any]:
+        col = recipients.c
+        counts: dict[str, Any] = {
+            "rows": 0, "invalid": 0, "zns_delivered": 0, "sms_delivered": 0,
+            "failed": 0, "unknown": 0, "pending": 0,
+        }  # fmt: skip
+        stmt = (
+            sa.select(col.valid, col.final_state, sa.func.count())
+            .where(col.campaign_id == campaign_id)
+            .group_by(col.valid, col.final_state)
+        )
+        for valid, state, n in self.conn.execute(stmt):
+            counts["rows"] += n
+            key = "invalid" if not valid else (state or "pending")
+            counts[key] = counts.get(key, 0) + n
+        m = messages.c
+        accepted = sa.case((m.code.in_(ACCEPTED_CODES), 1), else_=0)
+        stmt2 = (
+            sa.select(m.channel, sa.func.count(), sa.func.sum(accepted), sa.func.sum(m.price))
+            .where(m.campaign_id == campaign_id)
+            .group_by(m.channel)
+        )
+        counts.update(zns_claimed=0, zns_accepted=0, sms_claimed=0, sms_sent=0, cost=0.0)
+        for channel, n, n_accepted, cost in self.conn.execute(stmt2):
+            if channel == Channel.ZNS.value:
+                counts.update(zns_claimed=n, zns_accepted=int(n_accepted or 0))
+            else:
+                counts.update(sms_claimed=n, sms_sent=int(n_accepted or 0))
+            counts["cost"] += float(cost or 0.0)
+        return counts
+
+    # -- blocklist ---------------------------------------------------------------------------
+
+    def blocklist(self) -> set[str]:
+        return set(self.conn.scalars(sa.select(blocklist.c.phone)))
+
+    def add_to_blocklist(self, phones: Sequence[str], reason: str | None) -> None:
+        now = utcnow()
+        for part in chunks(_unique(phones)):
+            ins = self._insert(blocklist).values([{"phone": p, "reason": reason, "added_at": now} for p in part])
+            self.conn.execute(ins.on_conflict_do_nothing(index_elements=[blocklist.c.phone]))
+
+
+def _state_is(*states: MessageState) -> sa.ColumnElement[bool]:
+    """OR of equalities: executemany cannot take an expanding IN list."""
+    return sa.or_(*(messages.c.state == s.value for s in sorted(states)))
+
+
+def _send_params(r: SendRecord, now: datetime) -> dict[str, Any]:
+    """Map one gateway answer to the row's next state (design.md §3 error classes)."""
+    code = str(r.code).strip()
+    cls = r.result_class or TRANSPORT_CODES.get(code, esms_code(code)).result_class
+    duplicate = code == "124"  # our RequestId is deterministic: 124 means sent before
+    if duplicate:
+        cls = ResultClass.ACCEPTED
+    state = {
+        ResultClass.ACCEPTED: MessageState.ACCEPTED,
+        ResultClass.PERMANENT: MessageState.REJECTED,
+        ResultClass.FALLBACK: MessageState.REJECTED,
+        ResultClass.TRANSIENT: MessageState.AMBIGUOUS,
+        ResultClass.CONFIG: MessageState.RELEASED,
+    }[cls]
+    return {
+        "b_phone": r.phone,
+        "b_state": state.value,
+        "b_code": code,
+        "b_class": cls.value,
+        "b_dup": duplicate,
+        "b_msg": r.error_message,
+        "b_sms_id": r.sms_id,
+        "b_price": r.price,
+        "b_sent": now if state is MessageState.ACCEPTED else None,
+        "b_final": now if state is MessageState.REJECTED else None,
+    }
+
+
+def message_row(m: Mapping[str, Any]) -> MessageRow:
+    return MessageRow(
+        campaign_id=m["campaign_id"],
+        phone=m["phone"],
+        channel=Channel(m["channel"]),
+        request_id=m["request_id"],
+        state=MessageState(m["state"]),
+        code=m["code"],
+        error_info=m["error_info"],
+        result_class=ResultClass(m["result_class"]) if m["result_class"] else None,
+        sms_id=m["sms_id"],
+        text=m["text"],
+        price=m["price"],
+        attempts=m["attempts"],
+        duplicate=bool(m["duplicate"]),
+        claimed_by=m["claimed_by"],
+        claimed_at=m["claimed_at"],
+        sent_at=m["sent_at"],
+        final_at=m["final_at"],
+    )

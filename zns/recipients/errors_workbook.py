@@ -1,0 +1,87 @@
+"""The error-rows workbook: the operator fixes it in Excel and imports it again as is.
+
+The first sheet keeps the original header and columns in their original order (so the same
+`phone_column`/`columns` mapping applies, header on row 1, i.e. `header_row=0`), then three
+reason columns. Text that a spreadsheet would run as a formula (= + - @) is prefixed with an
+apostrophe; ingest strips exactly that prefix again, and the phone rules accept `'+84...`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font
+from openpyxl.worksheet.worksheet import Worksheet
+
+from zns.recipients.cells import neutralise
+from zns.recipients.columns import normalise_name
+from zns.recipients.errors import ROW_CODES
+from zns.recipients.models import ValidationResult
+
+REASON_COLUMNS = ("Dòng gốc", "Mã lỗi", "Lý do")
+CODES_SHEET = "Giải thích mã lỗi"
+_REASON_KEYS = {normalise_name(c) for c in REASON_COLUMNS}
+_BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
+
+
+def _sheet_title(name: str | None) -> str:
+    """Same sheet name as the source (so `sheet=` still works), within Excel's rules."""
+    title = _BAD_SHEET_CHARS.sub(" ", name or "").strip()[:31]
+    return title if title and title != CODES_SHEET else "Dòng lỗi"
+
+
+def _cell(ws: Worksheet, value: Any) -> Any:
+    """Original value, neutralised, with a readable date format; integral floats as ints."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return int(value)
+    if isinstance(value, datetime | date | time):
+        cell = WriteOnlyCell(ws, value=value)
+        if isinstance(value, datetime):
+            cell.number_format = "dd/mm/yyyy hh:mm"
+        elif isinstance(value, date):
+            cell.number_format = "dd/mm/yyyy"
+        return cell
+    return neutralise(value)
+
+
+def write_error_workbook(result: ValidationResult, path: str | os.PathLike[str]) -> Path:
+    """Write every invalid row with its original cells and reasons; returns the path."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    keep = [i for i, c in enumerate(result.columns) if normalise_name(c) not in _REASON_KEYS]
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(_sheet_title(result.sheet))
+    ws.freeze_panes = "A2"
+    bold = Font(bold=True)
+    header = []
+    for name in [*(result.columns[i] for i in keep), *REASON_COLUMNS]:
+        cell = WriteOnlyCell(ws, value=neutralise(name))
+        cell.font = bold
+        header.append(cell)
+    ws.append(header)
+    for row in result.invalid:
+        cells = row.cells
+        ws.append([
+            *(_cell(ws, cells[i] if i < len(cells) else None) for i in keep),
+            row.row,
+            ", ".join(row.codes),
+            "\n".join(i.message_vi for i in row.issues),
+        ])
+    codes = wb.create_sheet(CODES_SHEET)
+    codes.append([WriteOnlyCell(codes, value=v) for v in ("Mã lỗi", "Ý nghĩa", "Cách sửa")])
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for doc in ROW_CODES.values():
+        cells_out = []
+        for v in (doc.code, doc.meaning_vi, doc.action_vi):
+            c = WriteOnlyCell(codes, value=v)
+            c.alignment = wrap
+            cells_out.append(c)
+        codes.append(cells_out)
+    wb.save(target)
+    return target
