@@ -8,7 +8,8 @@ the ledger, not Prefect, guarantees each phone gets at most one message per chan
 from __future__ import annotations
 
 import os
-from datetime import datetime
+import time
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,7 @@ from zns.ledger import CampaignStatus
 from zns.outcomes import Channel
 from zns.runtime import get_ledger
 from zns.spec import CampaignSpec, slugify
-from zns.timeutil import to_vn_naive, vn_now
+from zns.timeutil import VN, to_vn_naive, vn_now
 
 MAX_PARALLEL_BATCHES = 32
 
@@ -52,6 +53,23 @@ def default_campaign_id(spec: CampaignSpec) -> str:
     run_id = flow_run.get_id()
     suffix = run_id.replace("-", "")[:12] if run_id else spec.fingerprint()
     return f"{slugify(spec.campaign_name, 40)}-{suffix}"
+
+
+def run_date() -> date:
+    """The day a run is for (Vietnam): its scheduled start, so a late run still sends "today's" rows."""
+    scheduled = flow_run.get_scheduled_start_time()
+    return to_vn_naive(scheduled).date() if scheduled else vn_now().date()
+
+
+def wait_until_send_at(spec: CampaignSpec) -> None:
+    """"Send at" given in the SPEC: everything is validated first, the sends wait for the time."""
+    if spec.send_at is None:
+        return
+    at = spec.send_at.replace(tzinfo=VN) if spec.send_at.tzinfo is None else spec.send_at
+    delay = (at - datetime.now(VN)).total_seconds()
+    if delay > 0:
+        get_run_logger().info("send_at %s: waiting %.0f s before sending", at.isoformat(), delay)
+        time.sleep(delay)
 
 
 def report_dir(campaign_id: str) -> Path:
@@ -118,12 +136,14 @@ def zns_campaign(spec: CampaignSpec) -> dict[str, Any]:
         "template_id": spec.template_id,
         "oa_id": spec.oa_id,
         "dry_run": spec.dry_run,
-        "started_at": vn_now(),
+        "started_at": datetime.now(UTC),
     }
     logger.info("campaign %s (%s)", campaign_id, spec.campaign_name)
 
     template, sms_template = load_template_task(spec)
-    validation, error_workbook = ingest_task(spec, template, sms_template, out_dir / "error-rows.xlsx")
+    validation, error_workbook = ingest_task(
+        spec, template, sms_template, out_dir / "error-rows.xlsx", run_date()
+    )
     ledger.upsert_campaign(
         campaign_id,
         name=spec.campaign_name,
@@ -141,9 +161,10 @@ def zns_campaign(spec: CampaignSpec) -> dict[str, Any]:
     meta["preflight"] = check.as_dict()
 
     def finish(status: CampaignStatus) -> dict[str, Any]:
-        meta["finished_at"] = vn_now()
+        meta["finished_at"] = datetime.now(UTC)
         files = publish_report_task(campaign_id, meta, out_dir, error_workbook)
-        ledger.set_campaign_status(campaign_id, status, files.summary)
+        times = {k: meta[k].isoformat() for k in ("started_at", "finished_at")}
+        ledger.set_campaign_status(campaign_id, status, {**files.summary, **times})
         return files.summary
 
     if spec.dry_run:
@@ -153,6 +174,7 @@ def zns_campaign(spec: CampaignSpec) -> dict[str, Any]:
         finish(CampaignStatus.CONFIG_ERROR)
         raise CampaignStopped(check.problem)
 
+    wait_until_send_at(spec)
     ctx = CampaignContext(
         campaign_id=campaign_id,
         campaign_name=spec.campaign_name,
@@ -166,7 +188,7 @@ def zns_campaign(spec: CampaignSpec) -> dict[str, Any]:
     valid = [(r.phone, list(r.params)) for r in validation.valid]
     batches = [valid[i : i + spec.batch_size] for i in range(0, len(valid), spec.batch_size)]
     created = (ledger.campaign(campaign_id) or {}).get("created_at")
-    since = to_vn_naive(created) if isinstance(created, datetime) else meta["started_at"]
+    since = to_vn_naive(created) if isinstance(created, datetime) else to_vn_naive(meta["started_at"])
     try:
         _send_all(spec, ctx, batches, check.zns_unit_price)
     except EsmsError as exc:

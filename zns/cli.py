@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -56,12 +57,14 @@ def _classify(exc: BaseException) -> int:
     from esms import EsmsConfigError, EsmsError
     from flows.campaign import CampaignStopped
     from zns.accounts import AccountError
+    from zns.demo import DemoError
+    from zns.deploy import DeployError
     from zns.recipients import RecipientsFileError
     from zns.spec import SpecError
 
     if isinstance(exc, SpecError | RecipientsFileError):
         return EXIT_BAD_INPUT
-    if isinstance(exc, AccountError | EsmsConfigError | CampaignStopped):
+    if isinstance(exc, AccountError | EsmsConfigError | CampaignStopped | DeployError | DemoError):
         return EXIT_CONFIG
     if isinstance(exc, EsmsError):
         return EXIT_CONFIG
@@ -119,8 +122,76 @@ def run(
     spec: Path = typer.Argument(..., help="YAML/JSON file holding the flow's parameters"),
     as_json: bool = typer.Option(False, "--json", help="print a one-line JSON summary last"),
 ) -> None:
-    """Run a campaign now (validation, sends, fallback, report)."""
+    """Run a campaign now (validation, sends, fallback, report); with `send_at` in the SPEC,
+    schedule it on the `zns-campaign` deployment instead."""
+    from zns.spec import load_spec
+    from zns.timeutil import VN
+
+    try:
+        loaded = load_spec(spec)
+    except Exception as exc:  # noqa: BLE001
+        fail(_one_line(exc), _classify(exc))
+    if loaded.send_at is not None:
+        at = loaded.send_at if loaded.send_at.tzinfo else loaded.send_at.replace(tzinfo=VN)
+        if at > datetime.now(VN):
+            _schedule(loaded, at, as_json)
+            return
     run_spec(spec, dry_run=False, as_json=as_json)
+
+
+def _schedule(spec: Any, at: datetime, as_json: bool) -> None:
+    from prefect.settings import PREFECT_UI_URL
+
+    from zns.deploy import DeployError, schedule_campaign
+
+    try:
+        flow_run = schedule_campaign(spec, at)
+    except DeployError as exc:
+        fail(str(exc), EXIT_CONFIG)
+    url = f"{PREFECT_UI_URL.value() or ''}/runs/flow-run/{flow_run.id}"
+    line = {"flow_run_id": str(flow_run.id), "scheduled_for": at.isoformat(), "state": flow_run.state_name,
+            "url": url}
+    if as_json:
+        typer.echo(json.dumps(line, ensure_ascii=False))
+    else:
+        typer.echo(f"scheduled {flow_run.name} for {at:%Y-%m-%d %H:%M %z} ({flow_run.state_name}): {url}")
+
+
+@app.command()
+def schedule(
+    spec: Path = typer.Argument(..., help="YAML/JSON file holding the flow's parameters"),
+    at: str = typer.Option(..., "--at", help='when to send, Vietnam time: "2026-12-01 09:00"'),
+    as_json: bool = typer.Option(False, "--json", help="print a one-line JSON summary last"),
+) -> None:
+    """"Send at": a scheduled run of the zns-campaign deployment (same SPEC + time = one run)."""
+    from zns.deploy import parse_vn_time
+    from zns.spec import load_spec
+
+    try:
+        loaded = load_spec(spec)
+        moment = parse_vn_time(at)
+    except Exception as exc:  # noqa: BLE001
+        fail(_one_line(exc), EXIT_BAD_INPUT)
+    _schedule(loaded, moment, as_json)
+
+
+@app.command()
+def deploy() -> None:
+    """Create the `campaigns` process pool, register the blocks and deploy prefect.yaml."""
+    from prefect.settings import PREFECT_API_URL
+
+    from zns.deploy import DeployError, deploy_all
+
+    api_url = PREFECT_API_URL.value()
+    if not api_url:
+        fail("PREFECT_API_URL is not set: point it at your Prefect server (e.g. http://127.0.0.1:4200/api)",
+             EXIT_CONFIG)
+    try:
+        deploy_all(api_url)
+    except DeployError as exc:
+        fail(str(exc), EXIT_CONFIG)
+    typer.echo("deployed: zns-campaign, birthday-greetings, zns-reconcile (pool: campaigns); "
+               "start a worker with: prefect worker start --pool campaigns")
 
 
 @app.command()
@@ -147,8 +218,12 @@ def report(
     if campaign is None:
         fail(f"no campaign {campaign_id!r} in the ledger — Không tìm thấy chiến dịch (check ZNS_LEDGER_URL)",
              EXIT_BAD_INPUT)
-    meta = {"campaign_id": campaign_id, "campaign_name": campaign.get("name", campaign_id),
-            "template_id": campaign.get("template_id"), "oa_id": campaign.get("oa_id")}
+    stats = campaign.get("stats_json") or {}
+    meta: dict[str, Any] = {"campaign_id": campaign_id, "campaign_name": campaign.get("name", campaign_id),
+                            "template_id": campaign.get("template_id"), "oa_id": campaign.get("oa_id")}
+    for key in ("started_at", "finished_at"):
+        if isinstance(stats.get(key), str):
+            meta[key] = datetime.fromisoformat(stats[key])
     files = build_report(ledger, campaign_id, meta, report_dir(campaign_id), None, publish=False)
     if not as_json:
         typer.echo(files.markdown)

@@ -10,6 +10,7 @@ import hashlib
 import json
 import re
 import unicodedata
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,27 @@ class FallbackSpec(BaseModel):
         default_factory=dict,
         title="Ghép biến SMS với cột",
         description="Biến của template SMS (P1, P2, ...) → tên cột trong file hoặc tên biến ZNS",
+    )
+
+
+class DateMatch(StrEnum):
+    DAY_MONTH = "day_month"  # birthdays, anniversaries: same day and month, any year
+    DATE = "date"  # due dates: the exact date
+
+
+class DateFilterSpec(BaseModel):
+    """Chỉ gửi cho các dòng có ngày trùng với ngày chạy (sinh nhật, ngày đến hạn)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    column: str = Field(title="Cột ngày", description="Ví dụ: Ngày sinh, Ngày đến hạn")
+    match: DateMatch = Field(
+        default=DateMatch.DAY_MONTH,
+        title="So khớp",
+        description="day_month = cùng ngày và tháng (sinh nhật); date = đúng ngày (đến hạn)",
+    )
+    days_ahead: int = Field(
+        default=0, ge=-366, le=366, title="Trước bao nhiêu ngày", description="3 = gửi trước ngày đó 3 ngày"
     )
 
 
@@ -121,6 +143,16 @@ class CampaignSpec(BaseModel):
     blocklist: str | None = Field(
         default=None, title="File danh sách chặn", description="File một cột số điện thoại không được gửi"
     )
+    date_filter: DateFilterSpec | None = Field(
+        default=None,
+        title="Lọc theo ngày (chiến dịch định kỳ)",
+        description="Chỉ gửi cho dòng có ngày trùng ngày chạy, theo giờ Việt Nam",
+    )
+    send_at: datetime | None = Field(
+        default=None,
+        title="Hẹn giờ gửi (giờ Việt Nam)",
+        description="Bỏ trống để gửi ngay; trong giao diện Prefect dùng 'Start: Later'",
+    )
 
     @field_validator("template_id", "oa_id", mode="before")
     @classmethod
@@ -143,7 +175,9 @@ class CampaignSpec(BaseModel):
 
     def fingerprint(self) -> str:
         """Stable hash of what would be sent, so running the same SPEC again is the same campaign."""
-        data = self.model_dump(mode="json", exclude={"dry_run", "campaign_id", "account", "concurrency"})
+        data = self.model_dump(
+            mode="json", exclude={"dry_run", "campaign_id", "account", "concurrency", "send_at"}
+        )
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]
 
 

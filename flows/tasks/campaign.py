@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from prefect import get_run_logger, task
@@ -20,9 +20,10 @@ from zns.campaign.sending import BatchStats, send_sms_batch, send_zns_batch
 from zns.campaign.templates import load_templates, sms_columns
 from zns.ledger import RecipientRow
 from zns.outcomes import Channel
-from zns.recipients import ValidationResult, load_blocklist, load_recipients, write_error_workbook
+from zns.recipients import DateFilter, ValidationResult, load_blocklist, load_recipients, write_error_workbook
 from zns.runtime import get_ledger
 from zns.spec import CampaignSpec
+from zns.timeutil import vn_now
 
 
 def _only_transient(task: object, task_run: object, state: object) -> bool:
@@ -45,9 +46,21 @@ def load_template_task(spec: CampaignSpec) -> tuple[ZnsTemplate, SmsTemplate | N
 
 @task(name="ingest-and-validate", cache_policy=NO_CACHE)
 def ingest_task(
-    spec: CampaignSpec, template: ZnsTemplate, sms_template: SmsTemplate | None, error_path: Path
+    spec: CampaignSpec,
+    template: ZnsTemplate,
+    sms_template: SmsTemplate | None,
+    error_path: Path,
+    run_date: date | None = None,
 ) -> tuple[ValidationResult, Path | None]:
     """Read and validate every row; invalid rows go to a workbook the operator can fix."""
+    row_filter = None
+    if spec.date_filter is not None:
+        row_filter = DateFilter(
+            column=spec.date_filter.column,
+            on=run_date or vn_now().date(),
+            match=spec.date_filter.match.value,
+            days_ahead=spec.date_filter.days_ahead,
+        )
     ledger = get_ledger()
     blocked = ledger.blocklist()
     if spec.blocklist:
@@ -63,10 +76,12 @@ def ingest_task(
         sms_template=sms_template,
         sms_columns=sms_columns(spec) or None,
         blocklist=blocked,
+        row_filter=row_filter,
     )
     written = write_error_workbook(result, error_path) if result.invalid else None
     get_run_logger().info(
-        "%d rows read: %d valid, %d invalid", result.rows_read, len(result.valid), len(result.invalid)
+        "%d rows read: %d valid, %d invalid%s", result.rows_read, len(result.valid), len(result.invalid),
+        f" ({result.filtered_rows} rows not due on {row_filter.target:%d/%m/%Y})" if row_filter else "",
     )
     return result, written
 

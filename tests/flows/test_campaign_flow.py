@@ -18,71 +18,15 @@ from typing import Any
 
 import openpyxl
 import pytest
-import yaml
 
 from esms.sms_templates import is_ascii_text
 from esms_sim.server import SimulatorServer
 from flows.campaign import zns_campaign
+from tests.flows.support import make_sheet, received, run_cli, send_requests, spec_for, write_spec
 from zns.spec import CampaignSpec
 
-OA = "4097311281936189049"
-ORDER = "210001"
 SMS_TEMPLATE = "Chao {P1,30}, don hang {P2,20} tri gia {P3,12} VND da duoc xac nhan. Cam on quy khach."
-SEND_ENDPOINTS = ("send_zns_bulk_v4_post_json", "sendzalomessage_v4_post_json", "sendmultiplemessage_v4_post_json")
 FALLBACK_OUTCOMES = {"no_zalo", "inactive", "refused", "not_online"}
-HEADER = ["Số điện thoại", "Tên khách hàng", "Mã đơn hàng", "Ngày đặt", "Tổng tiền"]
-
-
-def make_sheet(path: Path, rows: int, *, invalid_every: int = 20, start: int = 0) -> tuple[Path, int]:
-    """A customer sheet; every `invalid_every`-th row is broken in one of three ways."""
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.append(HEADER)
-    invalid = 0
-    for i in range(rows):
-        phone: Any = 912000000 + start + i  # stored as a number, as Excel users do
-        name = f"Nguyễn Văn Khách {i}"
-        date = f"{1 + i % 28:02d}/12/2026"
-        if invalid_every and i % invalid_every == invalid_every - 1:
-            invalid += 1
-            kind = (i // invalid_every) % 3
-            if kind == 0:
-                phone = "12345"
-            elif kind == 1:
-                name = ""
-            else:
-                date = "31/02/2026"
-        ws.append([phone, name, f"HD{start + i:05d}", date, 100000 + i])
-    wb.save(path)
-    return path, invalid
-
-
-def spec_for(source: Path, **extra: Any) -> dict[str, Any]:
-    spec: dict[str, Any] = {
-        "campaign_name": "Kiểm thử đơn hàng",
-        "oa_id": OA,
-        "template_id": ORDER,
-        "source": str(source),
-        "phone_column": "Số điện thoại",
-        "columns": {"customer_name": "Tên khách hàng", "order_code": "Mã đơn hàng",
-                    "order_date": "Ngày đặt", "amount": "Tổng tiền"},
-        "fallback": {"brandname": "ZNSDEMO", "sms_template_id": "91011",
-                     "columns": {"P1": "customer_name", "P2": "order_code", "P3": "amount"}},
-        "fallback_after": 60,
-        "campaign_id": "test-campaign",
-    }
-    spec.update(extra)
-    return spec
-
-
-def send_requests(sim: SimulatorServer) -> int:
-    hits = sim.state.counts()["endpoints"]
-    return sum(hits.get(e, 0) for e in SEND_ENDPOINTS)
-
-
-def received(sim: SimulatorServer) -> dict[str, dict[str, int]]:
-    phones = sim.state.counts()["phones"]
-    return {p: {ch: v["received"] for ch, v in chans.items()} for p, chans in phones.items()}
 
 
 def configure_acceptance(sim: SimulatorServer) -> None:
@@ -151,16 +95,6 @@ def test_dry_run_sends_nothing(campaign_env: dict[str, str], flow_sim: Simulator
     assert error_rows.exists()
 
 
-def _cli(args: list[str], env: dict[str, str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "zns.cli", *args], env={**os.environ, **env},
-                          capture_output=True, text=True, timeout=300, **kwargs)
-
-
-def _write_spec(path: Path, data: dict[str, Any]) -> Path:
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    return path
-
-
 @pytest.mark.prefect
 @pytest.mark.parametrize(
     ("change", "env_change", "needle"),
@@ -175,8 +109,8 @@ def test_config_errors_stop_before_any_send(campaign_env: dict[str, str], flow_s
                                             tmp_path: Path, change: dict[str, Any], env_change: dict[str, str],
                                             needle: str) -> None:
     source, _ = make_sheet(tmp_path / "khach.xlsx", 20, invalid_every=0)
-    spec = _write_spec(tmp_path / "spec.yaml", spec_for(source, **change))
-    result = _cli(["run", str(spec)], {**campaign_env, **env_change})
+    spec = write_spec(tmp_path / "spec.yaml", spec_for(source, **change))
+    result = run_cli(["run", str(spec)], {**campaign_env, **env_change})
     assert result.returncode == 3, result.stderr
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("error: ") and needle in last
@@ -187,8 +121,8 @@ def test_config_errors_stop_before_any_send(campaign_env: dict[str, str], flow_s
 @pytest.mark.prefect
 def test_cli_validate_and_json_line(campaign_env: dict[str, str], flow_sim: SimulatorServer, tmp_path: Path) -> None:
     source, invalid = make_sheet(tmp_path / "khach.xlsx", 30, invalid_every=10)
-    spec = _write_spec(tmp_path / "spec.yaml", spec_for(source))
-    result = _cli(["validate", str(spec), "--json"], campaign_env)
+    spec = write_spec(tmp_path / "spec.yaml", spec_for(source))
+    result = run_cli(["validate", str(spec), "--json"], campaign_env)
     assert result.returncode == 0, result.stderr
     line = json.loads(result.stdout.strip().splitlines()[-1])
     assert set(line) == {"campaign_id", "rows", "invalid", "zns_accepted", "zns_delivered", "sms_sent",
@@ -202,8 +136,8 @@ def test_bad_file_is_one_line_and_exit_2(campaign_env: dict[str, str], flow_sim:
                                          tmp_path: Path) -> None:
     bogus = tmp_path / "khach.xlsx"
     bogus.write_text("this is not a spreadsheet")
-    spec = _write_spec(tmp_path / "spec.yaml", spec_for(bogus))
-    result = _cli(["run", str(spec)], campaign_env)
+    spec = write_spec(tmp_path / "spec.yaml", spec_for(bogus))
+    result = run_cli(["run", str(spec)], campaign_env)
     assert result.returncode == 2, result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith("error: ")
     assert send_requests(flow_sim) == 0
@@ -218,7 +152,7 @@ def test_sigkill_mid_campaign_then_rerun_sends_nothing_twice(campaign_env: dict[
                  "after_processing": True}],
     )
     source, _ = make_sheet(tmp_path / "khach.xlsx", 600, invalid_every=0)
-    spec = _write_spec(tmp_path / "spec.yaml", spec_for(source, batch_size=25, concurrency=1))
+    spec = write_spec(tmp_path / "spec.yaml", spec_for(source, batch_size=25, concurrency=1))
     proc = subprocess.Popen([sys.executable, "-m", "zns.cli", "run", str(spec)],
                             env={**os.environ, **campaign_env}, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
@@ -239,7 +173,7 @@ def test_sigkill_mid_campaign_then_rerun_sends_nothing_twice(campaign_env: dict[
     assert 150 <= killed_at < 600
 
     flow_sim.state.configure(faults=[])
-    result = _cli(["run", str(spec), "--json"], campaign_env)
+    result = run_cli(["run", str(spec), "--json"], campaign_env)
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     got = received(flow_sim)

@@ -19,13 +19,14 @@ from typing import Any
 from esms import EsmsClient, EsmsError, SentRecord
 from esms.codes import ResultClass
 from zns.campaign.context import CampaignContext
-from zns.ledger import DeliveryUpdate, Ledger, MessageRow, MessageState
+from zns.ledger import DeliveryUpdate, Ledger, MessageRow, MessageState, SendRecord
 from zns.outcomes import Channel
-from zns.timeutil import vn_now
+from zns.timeutil import to_vn_naive, vn_now
 
 SMS_TYPES = {"normal": "25", "priority": "24"}
 PAGE = 500
 STRAGGLER_LOOKUPS = 2000  # per sweep: individual lookups for messages the window did not settle
+STALE_SEND_GRACE = timedelta(minutes=30)  # a claimed message is sent (or retried) within this time
 
 
 @dataclass(slots=True)
@@ -91,21 +92,25 @@ class DeliveryWatcher:
     """One sweep = one pass over the window plus individual lookups; `run` repeats until done."""
 
     def __init__(self, client: EsmsClient, ledger: Ledger, ctx: CampaignContext, channel: Channel,
-                 since: datetime, concurrency: int = 50) -> None:
+                 since: datetime, concurrency: int = 50, *, include_unknown: bool = False) -> None:
         self.client, self.ledger, self.ctx, self.channel = client, ledger, ctx, channel
         self.since = since - timedelta(minutes=5)
         self.concurrency = concurrency
         self.sms_type = SMS_TYPES[ctx.message_type] if channel is Channel.ZNS else "2"
+        self.include_unknown = include_unknown  # reconcile: also messages a deadline gave up on
+
+    def _pending(self) -> list[MessageRow]:
+        return self.ledger.pending_delivery(self.ctx.campaign_id, self.channel, include_unknown=self.include_unknown)
 
     async def sweep(self, stats: DeliveryStats) -> int:
         """Settle what can be settled now; return how many messages are still pending."""
-        pending = self.ledger.pending_delivery(self.ctx.campaign_id, self.channel)
+        pending = self._pending()
         if not pending:
             return 0
         window = await sent_window(self.client, self.sms_type, self.since, vn_now() + timedelta(minutes=1))
         by_id = {r.sms_id: r for r in window}
         self._recover_ids(pending, window)
-        pending = self.ledger.pending_delivery(self.ctx.campaign_id, self.channel)
+        pending = self._pending()
         updates: list[DeliveryUpdate] = []
         ask: list[MessageRow] = []
         for m in pending:
@@ -140,17 +145,44 @@ class DeliveryWatcher:
                 stats.fallback += u.result_class is ResultClass.FALLBACK
         return len(pending) - len(updates)
 
+    def _match(self, phones: set[str], window: Sequence[SentRecord]) -> dict[str, SentRecord]:
+        """eSMS lists no RequestId: the earliest message of the window to the phone under this
+        campaign name is ours (one message per phone, channel and campaign)."""
+        found: dict[str, SentRecord] = {}
+        for row in window:
+            if row.phone in phones and row.sms_id and row.campaign in (None, self.ctx.campaign_name):
+                found.setdefault(row.phone, row)
+        return found
+
     def _recover_ids(self, pending: Sequence[MessageRow], window: Sequence[SentRecord]) -> None:
         """A 124 answer carries no SMSID: find the earlier send by phone and campaign name."""
         missing = {m.phone for m in pending if not m.sms_id}
         if not missing:
             return
-        found: dict[str, str] = {}
-        for row in window:
-            if row.phone in missing and row.campaign in (None, self.ctx.campaign_name):
-                found.setdefault(row.phone, row.sms_id)
+        found = {phone: row.sms_id for phone, row in self._match(missing, window).items()}
         if found:
             self.ledger.set_sms_ids(self.ctx.campaign_id, self.channel, found)
+
+    async def recover_stale(self, stale_before: datetime) -> tuple[int, int]:
+        """Claims a crashed run left 'claimed'/'ambiguous' before `stale_before` (aware UTC):
+        those eSMS lists become accepted with their SMSID; the others stay for a campaign re-run,
+        which resends them under the same RequestId. Returns (recovered, still stale)."""
+        stale = self.ledger.stale_claims(self.ctx.campaign_id, self.channel, stale_before)
+        if not stale:
+            return 0, 0
+        # Upper bound: a later campaign of the same name must not lend its message to ours.
+        latest = max(m.claimed_at for m in stale if m.claimed_at is not None)
+        until = min(vn_now() + timedelta(minutes=1), to_vn_naive(latest) + STALE_SEND_GRACE)
+        window = await sent_window(self.client, self.sms_type, self.since, until)
+        found = self._match({m.phone for m in stale}, window)
+        records = [
+            SendRecord(phone, "100", sms_id=row.sms_id, price=row.price or None,
+                       error_message="recovered from GetSmsSentData_V2 after an interrupted send")
+            for phone, row in found.items()
+        ]
+        if records:
+            self.ledger.record_send_results(self.ctx.campaign_id, self.channel, records)
+        return len(records), len(stale) - len(records)
 
 
 async def await_delivery(

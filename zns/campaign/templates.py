@@ -13,7 +13,12 @@ async def load_templates(client: EsmsClient, spec: CampaignSpec) -> tuple[ZnsTem
     template = await client.get_template(spec.oa_id, spec.template_id, spec.message_type.value)
     if spec.fallback is None:
         return template, None
-    brandname = spec.fallback.brandname
+    chosen = await load_sms_template(client, spec.fallback.brandname, spec.fallback.sms_template_id)
+    return template, chosen
+
+
+async def load_sms_template(client: EsmsClient, brandname: str, sms_template_id: str | None) -> SmsTemplate:
+    """The registered CSKH template for the fallback; shared by the campaign and the reconcile flow."""
     names = {b.name for b in await client.list_brandnames()}
     if brandname not in names:
         raise EsmsConfigError(
@@ -23,7 +28,7 @@ async def load_templates(client: EsmsClient, spec: CampaignSpec) -> tuple[ZnsTem
             info=esms_code("104"),
         )
     templates = await client.get_sms_templates(brandname)
-    wanted = spec.fallback.sms_template_id
+    wanted = sms_template_id
     if wanted:
         chosen = next((t for t in templates if t.has_id(str(wanted))), None)
     else:
@@ -36,7 +41,7 @@ async def load_templates(client: EsmsClient, spec: CampaignSpec) -> tuple[ZnsTem
             endpoint="GetTemplate",
             info=esms_code("146"),
         )
-    return template, chosen
+    return chosen
 
 
 def sms_columns(spec: CampaignSpec) -> dict[str, str]:

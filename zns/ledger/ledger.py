@@ -152,9 +152,22 @@ class Ledger:
 
     # -- delivery ----------------------------------------------------------------------------
 
-    def pending_delivery(self, campaign_id: str, channel: Channel | str) -> list[MessageRow]:
+    def pending_delivery(
+        self, campaign_id: str, channel: Channel | str, *, include_unknown: bool = False
+    ) -> list[MessageRow]:
+        """Accepted messages waiting for a final status; with include_unknown also those a
+        deadline gave up on (the reconcile flow still asks eSMS about them)."""
+        states = [MessageState.ACCEPTED, MessageState.UNKNOWN] if include_unknown else [MessageState.ACCEPTED]
         with self.uow(write=False) as uow:
-            return uow.repo.list_messages(campaign_id, Channel(channel), [MessageState.ACCEPTED])
+            return uow.repo.list_messages(campaign_id, Channel(channel), states)
+
+    def stale_claims(self, campaign_id: str, channel: Channel | str, before: datetime) -> list[MessageRow]:
+        """'claimed' or 'ambiguous' messages claimed before `before`: a run crashed around the send."""
+        with self.uow(write=False) as uow:
+            rows = uow.repo.list_messages(
+                campaign_id, Channel(channel), [MessageState.CLAIMED, MessageState.AMBIGUOUS]
+            )
+        return [m for m in rows if m.claimed_at is not None and m.claimed_at < before]
 
     def record_delivery(self, campaign_id: str, channel: Channel | str, updates: Sequence[DeliveryUpdate]) -> None:
         with self.uow() as uow:
@@ -175,6 +188,16 @@ class Ledger:
     def fallback_candidates(self, campaign_id: str) -> list[str]:
         with self.uow(write=False) as uow:
             return uow.repo.fallback_candidates(campaign_id)
+
+    def campaigns_with_fallback_candidates(self, since: datetime) -> list[str]:
+        """Campaigns whose fallback-class ZNS failures (claimed since `since`) have no SMS yet."""
+        with self.uow(write=False) as uow:
+            return uow.repo.campaigns_with_fallback_candidates(since)
+
+    def sms_values(self, campaign_id: str, phones: Sequence[str]) -> dict[str, dict[str, str]]:
+        """phone -> fallback SMS values ({"P1": ...}) computed at validation time (ASCII)."""
+        with self.uow(write=False) as uow:
+            return uow.repo.sms_values(campaign_id, phones)
 
     def non_final_messages(self, since: datetime) -> list[MessageRow]:
         """Across campaigns: messages claimed since `since` that have no final state yet."""

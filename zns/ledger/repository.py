@@ -34,6 +34,7 @@ from zns.outcomes import Channel
 
 # 500 rows x ~12 columns stays far below SQLite's 32766 and PostgreSQL's 65535 bind parameters.
 CHUNK = 500
+SMS_VALUE_PREFIX = "sms:"  # recipients.values_json keys holding the fallback SMS values (ASCII)
 ACCEPTED_CODES = ("100", "124")
 TRANSPORT_CODES: dict[str, CodeInfo] = {c.code: c for c in (HTTP_ERROR, TIMEOUT, INVALID_REQUEST)}
 T = TypeVar("T")
@@ -374,6 +375,47 @@ class Repository:
             .order_by(z.c.phone)
         )
         return list(self.conn.scalars(stmt))
+
+    def campaigns_with_fallback_candidates(self, since: datetime) -> list[str]:
+        """Campaigns with a fallback configured and a fallback-class ZNS (claimed since `since`)
+        that has no SMS row yet: a run that crashed between the ZNS outcome and the SMS claim."""
+        z, s = messages.alias("z"), messages.alias("s")
+        has_sms = (
+            sa.select(sa.literal(1))
+            .where(s.c.campaign_id == z.c.campaign_id, s.c.phone == z.c.phone, s.c.channel == Channel.SMS.value)
+            .exists()
+        )
+        stmt = (
+            sa.select(z.c.campaign_id)
+            .join(campaigns, campaigns.c.campaign_id == z.c.campaign_id)
+            .where(
+                campaigns.c.fallback_json.is_not(None),
+                z.c.channel == Channel.ZNS.value,
+                z.c.result_class == ResultClass.FALLBACK.value,
+                z.c.state.in_([MessageState.REJECTED.value, MessageState.FAILED.value]),
+                z.c.claimed_at >= since,
+                ~has_sms,
+            )
+            .distinct()
+            .order_by(z.c.campaign_id)
+        )
+        return list(self.conn.scalars(stmt))
+
+    def sms_values(self, campaign_id: str, phones: Sequence[str]) -> dict[str, dict[str, str]]:
+        """The `sms:*` values stored at validation for these phones (valid rows only), keys unprefixed."""
+        out: dict[str, dict[str, str]] = {}
+        col = recipients.c
+        for part in chunks(_unique(phones)):
+            stmt = sa.select(col.phone, col.values_json).where(
+                col.campaign_id == campaign_id, col.valid, col.phone.in_(part)
+            )
+            for phone, values in self.conn.execute(stmt):
+                out[phone] = {
+                    str(k)[len(SMS_VALUE_PREFIX):]: str(v)
+                    for k, v in (values or {}).items()
+                    if str(k).startswith(SMS_VALUE_PREFIX) and v is not None
+                }
+        return out
 
     # -- final states ------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ Decisions worth knowing (the tests pin each one):
 """
 
 from zns.recipients.blocklist import load_blocklist
+from zns.recipients.date_filter import DateFilter
 from zns.recipients.errors import FILE_CODES, ROW_CODES, RecipientsFileError
 from zns.recipients.errors_workbook import REASON_COLUMNS, write_error_workbook
 from zns.recipients.models import InvalidRow, Issue, Recipient, ValidatedChunk, ValidationResult
@@ -30,6 +31,7 @@ from zns.recipients.validate import IngestStream, iter_validated, load_recipient
 
 __all__ = [
     "FILE_CODES",
+    "DateFilter",
     "REASON_COLUMNS",
     "ROW_CODES",
     "IngestStream",

@@ -76,6 +76,7 @@ class ValidatedChunk:
     valid: list[Recipient] = field(default_factory=list)
     invalid: list[InvalidRow] = field(default_factory=list)
     blank_rows: int = 0
+    filtered_rows: int = 0  # rows a date filter left out (not today's): not part of the campaign
 
     @property
     def rows_read(self) -> int:
@@ -91,6 +92,7 @@ class ValidationResult:
     rows_read: int
     columns: list[str]
     blank_rows: int = 0  # fully empty rows skipped (anywhere), reported, not recipients
+    filtered_rows: int = 0  # rows a date filter left out: not part of this run's campaign
     sheet: str | None = None  # sheet name read, None for CSV / manual lists
     source: str | None = None
     param_names: list[str] = field(default_factory=list)  # template order

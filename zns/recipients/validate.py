@@ -27,6 +27,7 @@ from zns.recipients.cells import (
     sms_ascii,
 )
 from zns.recipients.columns import ColumnPlan, plan_columns
+from zns.recipients.date_filter import DateFilter
 from zns.recipients.errors import file_error, row_message
 from zns.recipients.models import (
     InvalidRow,
@@ -347,6 +348,7 @@ class IngestStream:
         blocklist: Iterable[str] | None,
         chunk_size: int,
         source: str | None = None,
+        row_filter: DateFilter | None = None,
     ) -> None:
         self.table = table
         self.columns = list(table.columns)
@@ -361,8 +363,10 @@ class IngestStream:
         self.validator = RowValidator(
             template, self.plan, self.columns, sms_template=sms_template, blocklist=blocklist
         )
+        self.keep = row_filter.bind(self.columns) if row_filter is not None else None
         self.rows_read = 0
         self.blank_rows = 0
+        self.filtered_rows = 0
 
     def __enter__(self) -> IngestStream:
         return self
@@ -378,7 +382,7 @@ class IngestStream:
         try:
             for rows in self.table.chunks(self.chunk_size):
                 yield self._chunk(rows, validate)
-            if self.rows_read == 0:
+            if self.rows_read == 0 and self.filtered_rows == 0:
                 raise file_error("NO_DATA", "không có dòng dữ liệu dưới dòng tiêu đề")
         finally:
             self.close()
@@ -389,6 +393,7 @@ class IngestStream:
         out = ValidatedChunk()
         valid, invalid = out.valid, out.invalid
         phone_index = self.plan.phone_index
+        keep = self.keep
         # Thousands of new acyclic containers per chunk would run the cyclic GC over and over
         # (~10-15 % of ingest time); pause it for the chunk, restore it as it was.
         gc_was_enabled = gc.isenabled()
@@ -398,6 +403,9 @@ class IngestStream:
                 first = cells[phone_index]
                 if first.__class__ is not float and is_blank(first) and read_blank(cells):
                     out.blank_rows += 1
+                    continue
+                if keep is not None and not keep(cells):
+                    out.filtered_rows += 1
                     continue
                 item = validate(number, cells)
                 if item.__class__ is Recipient:
@@ -409,6 +417,7 @@ class IngestStream:
                 gc.enable()
         self.rows_read += len(valid) + len(invalid)
         self.blank_rows += out.blank_rows
+        self.filtered_rows += out.filtered_rows
         return out
 
 
@@ -426,6 +435,7 @@ def iter_validated(
     blocklist: Iterable[str] | None = None,
     chunk_size: int = 5000,
     limits: Limits | None = None,
+    row_filter: DateFilter | None = None,
 ) -> IngestStream:
     """Open the source and check the mapping now (RecipientsFileError), validate while iterated.
 
@@ -440,6 +450,7 @@ def iter_validated(
             template, table, phone_column=phone_column, columns=columns,
             sms_template=sms_template, sms_columns=sms_columns, blocklist=blocklist,
             chunk_size=chunk_size, source=None if source is None else _display(os.fspath(source)),
+            row_filter=row_filter,
         )
     except BaseException:
         table.close()
@@ -468,6 +479,7 @@ def load_recipients(
     blocklist: Iterable[str] | None = None,
     chunk_size: int = 5000,
     limits: Limits | None = None,
+    row_filter: DateFilter | None = None,
 ) -> ValidationResult:
     """Read and validate a whole source; raises RecipientsFileError when it is unusable.
 
@@ -483,6 +495,7 @@ def load_recipients(
         template, source=source, sheet=sheet, header_row=header_row, phone_column=phone_column,
         columns=columns, recipients=recipients, sms_template=sms_template,
         sms_columns=sms_columns, blocklist=blocklist, chunk_size=chunk_size, limits=limits,
+        row_filter=row_filter,
     )
     valid: list[Recipient] = []
     invalid: list[InvalidRow] = []
@@ -501,6 +514,7 @@ def load_recipients(
         rows_read=stream.rows_read,
         columns=stream.columns,
         blank_rows=stream.blank_rows,
+        filtered_rows=stream.filtered_rows,
         sheet=stream.sheet,
         source=stream.source,
         param_names=template.param_names,

@@ -1,0 +1,224 @@
+"""Bring every non-final message of the last days to its final state (the `zns-reconcile` flow).
+
+A campaign run stops waiting after `fallback_after`; eSMS keeps statuses 7 days and drops
+callbacks after 5 tries, so a scheduled pass asks the status APIs again, starts the SMS fallback
+for late ZNS failures and lets the caller republish the report. Every step goes through the
+ledger (sweeps only move non-final rows, SMS sends claim first), so passes may overlap with each
+other or with a campaign run and may be repeated: nothing is ever sent twice.
+
+Interrupted sends ('claimed'/'ambiguous' older than `STALE_AFTER`) are looked up in
+GetSmsSentData_V2 by phone and campaign name: found ones become accepted with their SMSID and
+are then settled like any other; the others are left as they are: reconcile never sends a ZNS,
+a re-run of the campaign reclaims them under the same RequestId (eSMS answers 124 if the first
+attempt did arrive), and until then the report shows them as unknown with what was tried.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from esms import EsmsClient, EsmsError
+from zns.campaign.context import CampaignContext
+from zns.campaign.delivery import DeliveryStats, DeliveryWatcher, await_delivery
+from zns.campaign.fallback import plan_fallback, record_unfit
+from zns.campaign.sending import send_sms_batch
+from zns.campaign.templates import load_sms_template
+from zns.ledger import Ledger, MessageRow
+from zns.ledger.schema import utcnow
+from zns.ledger.types import NON_FINAL_MESSAGE_STATES
+from zns.outcomes import Channel
+from zns.timeutil import to_vn_naive
+
+RECONCILE_DAYS = 7  # eSMS answers status lookups for 7 days only
+STALE_AFTER = timedelta(minutes=10)  # a claim this old without an answer belongs to a crashed run
+SMS_BATCH = 500
+DEFAULT_SMS_WAIT = 20.0  # seconds to wait for the delivery of fallback SMS sent in this pass
+
+ClientFactory = Callable[[str | None], AbstractAsyncContextManager[EsmsClient]]
+
+
+class ReconcileSkipped(ValueError):
+    """The campaign cannot be reconciled (unknown row, sandbox); the message says why."""
+
+
+@dataclass(slots=True)
+class ReconcileSummary:
+    """What one pass did for one campaign; small and JSON-friendly (flow result, logs)."""
+
+    campaign_id: str
+    campaign_name: str = ""
+    settled: int = 0  # messages that reached delivered/failed in this pass
+    delivered: int = 0
+    failed: int = 0
+    recovered: int = 0  # interrupted sends found at eSMS, now accepted
+    fallback_sent: int = 0  # fallback SMS accepted by eSMS in this pass
+    fallback_unfit: int = 0  # fallback rows whose SMS text does not fit the template (not sent)
+    pending: int = 0  # messages still not final after the pass
+    skipped: str | None = None  # why nothing was done (sandbox, unknown campaign)
+    error: str | None = None  # eSMS / account problem that stopped this campaign's pass
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def log_line(self) -> str:
+        """One line per campaign for the flow log (English codes, Vietnamese labels)."""
+        if self.skipped:
+            return f"{self.campaign_id}: bỏ qua (skipped) — {self.skipped}"
+        text = (
+            f"{self.campaign_id}: {self.settled} tin có kết quả cuối (settled: {self.delivered} delivered, "
+            f"{self.failed} failed), {self.recovered} tin gửi dở được tìm lại (recovered), "
+            f"{self.fallback_sent} SMS dự phòng đã gửi (fallback_sent), {self.fallback_unfit} không vừa mẫu "
+            f"(unfit), {self.pending} tin chưa có kết quả (pending)"
+        )
+        return text + (f" — lỗi (error): {self.error}" if self.error else "")
+
+
+def campaigns_to_reconcile(ledger: Ledger, since: datetime) -> dict[str, list[MessageRow]]:
+    """Campaign id -> its non-final messages claimed since `since`; campaigns whose fallback
+    SMS were never claimed (a run crashed after the ZNS outcome) are included with no rows."""
+    found: dict[str, list[MessageRow]] = {}
+    for m in ledger.non_final_messages(since):
+        found.setdefault(m.campaign_id, []).append(m)
+    for campaign_id in ledger.campaigns_with_fallback_candidates(since):
+        found.setdefault(campaign_id, [])
+    return dict(sorted(found.items()))
+
+
+def campaign_account(row: dict[str, Any]) -> str | None:
+    """The EsmsAccount block name the campaign ran with (stored in its params), if any."""
+    value = (row.get("params_json") or {}).get("account")
+    return str(value) if value else None
+
+
+def campaign_since(row: dict[str, Any]) -> datetime:
+    """Start of the campaign's GetSmsSentData_V2 window: its creation, as VN wall-clock time."""
+    return to_vn_naive(row["created_at"])
+
+
+def context_for(row: dict[str, Any], claimed_by: str) -> CampaignContext:
+    """The campaign's context rebuilt from its stored row; secrets were never stored there."""
+    params = row.get("params_json") or {}
+    fallback = row.get("fallback_json") or {}
+    message_type = row.get("message_type") or "normal"
+    if message_type not in ("normal", "priority"):
+        raise ReconcileSkipped(f"message_type {message_type!r} không hợp lệ (invalid)")
+    return CampaignContext(
+        campaign_id=row["campaign_id"],
+        campaign_name=row.get("name") or row["campaign_id"],
+        oa_id=row.get("oa_id") or "",
+        template_id=row.get("template_id") or "",
+        message_type=message_type,
+        sandbox=bool(params.get("sandbox")),
+        claimed_by=claimed_by,
+        brandname=fallback.get("brandname") or None,
+    )
+
+
+def _count_pending(ledger: Ledger, campaign_id: str) -> int:
+    return sum(1 for m in ledger.messages(campaign_id) if m.state in NON_FINAL_MESSAGE_STATES)
+
+
+def _add(summary: ReconcileSummary, stats: DeliveryStats) -> None:
+    summary.delivered += stats.delivered
+    summary.failed += stats.failed
+    summary.settled = summary.delivered + summary.failed
+
+
+async def reconcile_campaign(
+    client: EsmsClient,
+    ledger: Ledger,
+    campaign_id: str,
+    *,
+    claimed_by: str,
+    now: datetime | None = None,
+    stale_after: timedelta = STALE_AFTER,
+    sms_wait: float = DEFAULT_SMS_WAIT,
+    poll_interval: float = 2.0,
+) -> ReconcileSummary:
+    """One pass for one campaign: recover interrupted sends, one ZNS sweep, the fallback SMS for
+    new candidates, then the SMS sweep (waiting up to `sms_wait` s when SMS were just sent).
+
+    Raises ReconcileSkipped (unknown campaign, sandbox) and EsmsError (keys, brandname, network);
+    what was recorded before the error stays recorded.
+    """
+    row = ledger.campaign(campaign_id)
+    if row is None:
+        raise ReconcileSkipped("không có trong ledger (unknown campaign)")
+    ctx = context_for(row, claimed_by)
+    summary = ReconcileSummary(campaign_id, ctx.campaign_name)
+    if ctx.sandbox:
+        raise ReconcileSkipped("chạy thử sandbox: eSMS không lưu trạng thái (sandbox)")
+    since = campaign_since(row)
+    stale_before = (now or utcnow()) - stale_after
+
+    zns = DeliveryWatcher(client, ledger, ctx, Channel.ZNS, since, include_unknown=True)
+    sms = DeliveryWatcher(client, ledger, ctx, Channel.SMS, since, include_unknown=True)
+    for watcher in (zns, sms):
+        recovered, _ = await watcher.recover_stale(stale_before)
+        summary.recovered += recovered
+    stats = DeliveryStats()
+    await zns.sweep(stats)
+    _add(summary, stats)
+
+    fallback = row.get("fallback_json") or {}
+    sent_any = False
+    if fallback.get("brandname") and ledger.fallback_candidates(campaign_id):
+        template = await load_sms_template(client, str(fallback["brandname"]), fallback.get("sms_template_id"))
+        candidates = ledger.fallback_candidates(campaign_id)
+        plan = plan_fallback(ledger, campaign_id, template, ledger.sms_values(campaign_id, candidates))
+        record_unfit(ledger, campaign_id, plan.unfit, claimed_by)
+        summary.fallback_unfit = len(plan.unfit)
+        phones = list(plan.texts)
+        for i in range(0, len(phones), SMS_BATCH):
+            batch = {p: plan.texts[p] for p in phones[i : i + SMS_BATCH]}
+            result = await send_sms_batch(client, ledger, ctx, batch, brandname=template.brandname,
+                                          index=i // SMS_BATCH)
+            summary.fallback_sent += result.accepted
+            sent_any = sent_any or result.claimed > 0
+
+    stats = DeliveryStats()
+    if sent_any and sms_wait > 0:
+        stats = await await_delivery(client, ledger, ctx, Channel.SMS, wait_seconds=sms_wait, since=since,
+                                     poll_interval=poll_interval)
+    else:
+        await sms.sweep(stats)
+    _add(summary, stats)
+    summary.pending = _count_pending(ledger, campaign_id)
+    return summary
+
+
+async def reconcile(
+    ledger: Ledger,
+    client_factory: ClientFactory,
+    *,
+    claimed_by: str,
+    days: int = RECONCILE_DAYS,
+    default_account: str | None = None,
+    now: datetime | None = None,
+    sms_wait: float = DEFAULT_SMS_WAIT,
+    campaign_ids: Iterable[str] | None = None,
+) -> list[ReconcileSummary]:
+    """Every campaign with work in the last `days` days, one after the other; an eSMS or account
+    error is recorded in that campaign's summary and the pass goes on with the next one."""
+    moment = now or utcnow()
+    ids = list(campaign_ids) if campaign_ids is not None else list(
+        campaigns_to_reconcile(ledger, moment - timedelta(days=days))
+    )
+    out: list[ReconcileSummary] = []
+    for campaign_id in ids:
+        row = ledger.campaign(campaign_id) or {}
+        account = campaign_account(row) or default_account
+        try:
+            async with client_factory(account) as client:
+                out.append(await reconcile_campaign(client, ledger, campaign_id, claimed_by=claimed_by,
+                                                    now=moment, sms_wait=sms_wait))
+        except ReconcileSkipped as exc:
+            out.append(ReconcileSummary(campaign_id, str(row.get("name") or ""), skipped=str(exc)))
+        except (EsmsError, ValueError) as exc:  # AccountError is a ValueError
+            out.append(ReconcileSummary(campaign_id, str(row.get("name") or ""), error=str(exc),
+                                        pending=_count_pending(ledger, campaign_id)))
+    return out

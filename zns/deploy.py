@@ -1,0 +1,120 @@
+"""Deployments, workers and scheduled runs on a Prefect server (what `zns deploy`, `zns schedule`
+and `zns demo` do), kept apart from the flows so the CLI can use them without running a flow."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from zns.spec import CampaignSpec
+from zns.timeutil import VN
+
+ROOT = Path(__file__).resolve().parents[1]
+POOL = "campaigns"
+CAMPAIGN_DEPLOYMENT = "zns-campaign/zns-campaign"
+
+
+class DeployError(RuntimeError):
+    """Deploying or scheduling failed; the message is one line for the operator."""
+
+
+def _prefect(args: list[str], env: dict[str, str], cwd: Path, timeout: float = 300) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "prefect", "--no-prompt", *args],
+        env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout,
+    )
+    if result.returncode != 0:
+        tail = (result.stderr or result.stdout).strip().splitlines()[-3:]
+        raise DeployError(f"`prefect {' '.join(args)}` failed: {' | '.join(tail)}")
+    return result.stdout
+
+
+def deploy_all(api_url: str, project_dir: Path = ROOT, names: list[str] | None = None) -> None:
+    """Create the process work pool, register the blocks and deploy `prefect.yaml`."""
+    env = {**os.environ, "PREFECT_API_URL": api_url, "ZNS_PROJECT_DIR": str(project_dir)}
+    pools = _prefect(["work-pool", "ls"], env, project_dir)
+    if f" {POOL} " not in pools and f"│ {POOL}" not in pools:
+        _prefect(["work-pool", "create", POOL, "--type", "process"], env, project_dir)
+    _prefect(["block", "register", "-m", "flows.blocks"], env, project_dir)
+    selection = [arg for name in names for arg in ("-n", name)] if names else ["--all"]
+    _prefect(["deploy", *selection], env, project_dir)
+
+
+@dataclass(slots=True)
+class Worker:
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+
+
+def start_worker(api_url: str, log_path: Path, env: dict[str, str] | None = None) -> Worker:
+    """A process worker on the campaigns pool; flow runs inherit this environment."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    full_env = {
+        **os.environ,
+        **(env or {}),
+        "PREFECT_API_URL": api_url,
+        "PREFECT_WORKER_QUERY_SECONDS": "2",
+        "PREFECT_WORKER_PREFETCH_SECONDS": "5",
+    }
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "prefect", "worker", "start", "--pool", POOL, "--type", "process"],
+            env=full_env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    return Worker(process, log_path)
+
+
+def parse_vn_time(text: str) -> datetime:
+    """"2026-12-01 09:00" is Vietnam time; an ISO time with an offset keeps its offset."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise DeployError(
+            f"cannot read the time {text!r}: write it as YYYY-MM-DD HH:MM (giờ Việt Nam), e.g. 2026-12-01 09:00"
+        ) from None
+    return moment.replace(tzinfo=VN) if moment.tzinfo is None else moment
+
+
+def schedule_key(spec: CampaignSpec, at: datetime) -> str:
+    """The same SPEC at the same time is one scheduled run, however often it is submitted."""
+    raw = f"{spec.fingerprint()}|{at.astimezone(UTC).isoformat()}"
+    return "zns-schedule-" + hashlib.sha256(raw.encode()).hexdigest()[:24]
+
+
+def schedule_campaign(spec: CampaignSpec, at: datetime, deployment: str = CAMPAIGN_DEPLOYMENT) -> Any:
+    """Create (or find) the scheduled flow run of the campaign deployment; returns the FlowRun."""
+    from prefect.deployments import run_deployment
+
+    parameters = {"spec": spec.model_dump(mode="json", exclude={"send_at"})}
+    try:
+        return run_deployment(
+            deployment,
+            parameters=parameters,
+            scheduled_time=at.astimezone(UTC),
+            idempotency_key=schedule_key(spec, at),
+            timeout=0,
+            as_subflow=False,
+            tags=["zns", "scheduled"],
+        )
+    except Exception as exc:  # noqa: BLE001 - the Prefect client raises several kinds here
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DeployError(
+            f"cannot schedule on deployment {deployment!r}: {first} — run `zns deploy` first"
+        ) from None
