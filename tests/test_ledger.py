@@ -510,3 +510,43 @@ def test_set_sms_ids_fills_only_unknown_ids(ledger: Ledger, cid: str) -> None:
     assert rows[ps[0]].sms_id == f"id-{ps[0]}"  # a known SMSID is never replaced
     assert rows[ps[1]].sms_id == "found-1" and rows[ps[1]].duplicate
     assert rows[ps[2]].sms_id is None
+
+
+def test_sms_values_and_campaigns_with_fallback_candidates(ledger: Ledger, cid: str) -> None:
+    ps = phones(3, start=70_000)
+    ledger.record_recipients(cid, [
+        RecipientRow(2, ps[0], values={"Tên": "Nguyễn An", "sms:P1": "Nguyen An", "sms:P2": "HD1"}),
+        RecipientRow(3, ps[1], values={"Tên": "Bình"}),
+        RecipientRow(4, ps[0], valid=False, invalid_code="DUPLICATE", values={"sms:P1": "other"}),
+    ])  # fmt: skip
+    assert ledger.sms_values(cid, [ps[0], ps[1], ps[2], ps[0]]) == {ps[0]: {"P1": "Nguyen An", "P2": "HD1"}, ps[1]: {}}
+    assert ledger.sms_values(cid, []) == {}
+
+    since = datetime.now(UTC) - timedelta(days=7)
+    with_fallback, without = f"{cid}-fb", f"{cid}-nofb"
+    ledger.upsert_campaign(with_fallback, params={}, fallback={"brandname": "B"})
+    ledger.upsert_campaign(without, params={})
+    for campaign in (with_fallback, without):
+        ledger.claim(campaign, ps[:2], Channel.ZNS, "run")
+        ledger.record_send_results(campaign, Channel.ZNS, sent_ok(ps[:2]))
+        ledger.record_delivery(campaign, Channel.ZNS, [DeliveryUpdate.from_error_info(ps[0], "-118"),
+                                                       DeliveryUpdate.from_error_info(ps[1], "0")])
+    mine = {c for c in ledger.campaigns_with_fallback_candidates(since) if c.startswith(cid)}
+    assert mine == {with_fallback}  # no fallback configured: never a candidate campaign
+    assert with_fallback not in ledger.campaigns_with_fallback_candidates(datetime.now(UTC) + timedelta(minutes=5))
+    ledger.claim(with_fallback, ps[:1], Channel.SMS, "run")  # the SMS is claimed: nothing left to do
+    assert with_fallback not in ledger.campaigns_with_fallback_candidates(since)
+
+
+def test_stale_claims_and_unknown_in_pending_delivery(ledger: Ledger, cid: str) -> None:
+    ps = phones(4, start=80_000)
+    ledger.claim(cid, ps, Channel.ZNS, "run")
+    ledger.record_send_results(cid, Channel.ZNS, sent_ok(ps[:2]) + [SendRecord(ps[2], "TIMEOUT")])
+    ledger.mark_unknown(cid, Channel.ZNS, ps[1:2])
+    later = datetime.now(UTC) + timedelta(minutes=1)
+    assert {m.phone: m.state for m in ledger.stale_claims(cid, Channel.ZNS, later)} == {
+        ps[2]: MessageState.AMBIGUOUS, ps[3]: MessageState.CLAIMED,
+    }  # fmt: skip
+    assert ledger.stale_claims(cid, Channel.ZNS, datetime.now(UTC) - timedelta(minutes=1)) == []
+    assert [m.phone for m in ledger.pending_delivery(cid, Channel.ZNS)] == ps[:1]
+    assert [m.phone for m in ledger.pending_delivery(cid, Channel.ZNS, include_unknown=True)] == ps[:2]

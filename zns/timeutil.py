@@ -15,6 +15,8 @@ def vn_now() -> datetime:
 
 def to_vn_naive(moment: datetime) -> datetime:
     """An aware time (or naive UTC) as naive Vietnam wall-clock time."""
+    if type(moment) is not datetime:  # Prefect hands out pendulum datetimes
+        moment = datetime.fromisoformat(moment.isoformat())
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(VN).replace(tzinfo=None)

@@ -196,9 +196,10 @@ async def await_delivery(
     poll_interval: float = 2.0,
     concurrency: int = 50,
     on_poll: Callable[[DeliveryStats], None] | None = None,
+    include_unknown: bool = False,
 ) -> DeliveryStats:
     """Sweep until every accepted message of the channel is final or `wait_seconds` have passed."""
-    watcher = DeliveryWatcher(client, ledger, ctx, channel, since, concurrency)
+    watcher = DeliveryWatcher(client, ledger, ctx, channel, since, concurrency, include_unknown=include_unknown)
     stats = DeliveryStats()
     deadline = time.monotonic() + wait_seconds
     while True:

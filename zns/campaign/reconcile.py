@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from esms import EsmsClient, EsmsError
+from zns.accounts import AccountError
 from zns.campaign.context import CampaignContext
 from zns.campaign.delivery import DeliveryStats, DeliveryWatcher, await_delivery
 from zns.campaign.fallback import plan_fallback, record_unfit
@@ -31,7 +32,7 @@ from zns.ledger import Ledger, MessageRow
 from zns.ledger.schema import utcnow
 from zns.ledger.types import NON_FINAL_MESSAGE_STATES
 from zns.outcomes import Channel
-from zns.timeutil import to_vn_naive
+from zns.timeutil import to_vn_naive, vn_now
 
 RECONCILE_DAYS = 7  # eSMS answers status lookups for 7 days only
 STALE_AFTER = timedelta(minutes=10)  # a claim this old without an answer belongs to a crashed run
@@ -60,6 +61,7 @@ class ReconcileSummary:
     pending: int = 0  # messages still not final after the pass
     skipped: str | None = None  # why nothing was done (sandbox, unknown campaign)
     error: str | None = None  # eSMS / account problem that stopped this campaign's pass
+    report: dict[str, Any] | None = None  # the republished report's one-line summary, if any
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -116,6 +118,36 @@ def context_for(row: dict[str, Any], claimed_by: str) -> CampaignContext:
         claimed_by=claimed_by,
         brandname=fallback.get("brandname") or None,
     )
+
+
+def report_meta(row: dict[str, Any]) -> dict[str, Any]:
+    """Report header for a republished report: the campaign as stored, "finished" = now."""
+    return {
+        "campaign_id": row["campaign_id"],
+        "campaign_name": row.get("name") or row["campaign_id"],
+        "template_id": row.get("template_id") or "",
+        "oa_id": row.get("oa_id") or "",
+        "dry_run": False,
+        "started_at": campaign_since(row),
+        "finished_at": vn_now(),
+    }
+
+
+def needs_report(summary: ReconcileSummary, row: dict[str, Any] | None) -> bool:
+    """Republish only when the pass changed the ledger (or no report was ever stored), so a
+    campaign stuck on an unanswerable message does not get a new report every 15 minutes."""
+    if summary.skipped or row is None:
+        return False
+    changed = summary.settled + summary.recovered + summary.fallback_sent + summary.fallback_unfit
+    return changed > 0 or not row.get("stats_json")
+
+
+def store_report_stats(ledger: Ledger, campaign_id: str, stats: dict[str, Any]) -> None:
+    """Keep the stored one-line summary (`zns report`, demo) in step; the status is re-read
+    just before so a campaign run finishing meanwhile keeps its own status."""
+    row = ledger.campaign(campaign_id)
+    if row is not None:
+        ledger.set_campaign_status(campaign_id, row["status"], stats)
 
 
 def _count_pending(ledger: Ledger, campaign_id: str) -> int:
@@ -183,7 +215,7 @@ async def reconcile_campaign(
     stats = DeliveryStats()
     if sent_any and sms_wait > 0:
         stats = await await_delivery(client, ledger, ctx, Channel.SMS, wait_seconds=sms_wait, since=since,
-                                     poll_interval=poll_interval)
+                                     poll_interval=poll_interval, include_unknown=True)
     else:
         await sms.sweep(stats)
     _add(summary, stats)
@@ -218,7 +250,7 @@ async def reconcile(
                                                     now=moment, sms_wait=sms_wait))
         except ReconcileSkipped as exc:
             out.append(ReconcileSummary(campaign_id, str(row.get("name") or ""), skipped=str(exc)))
-        except (EsmsError, ValueError) as exc:  # AccountError is a ValueError
+        except (EsmsError, AccountError) as exc:
             out.append(ReconcileSummary(campaign_id, str(row.get("name") or ""), error=str(exc),
                                         pending=_count_pending(ledger, campaign_id)))
     return out

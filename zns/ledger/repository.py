@@ -387,9 +387,7 @@ class Repository:
         )
         stmt = (
             sa.select(z.c.campaign_id)
-            .join(campaigns, campaigns.c.campaign_id == z.c.campaign_id)
             .where(
-                campaigns.c.fallback_json.is_not(None),
                 z.c.channel == Channel.ZNS.value,
                 z.c.result_class == ResultClass.FALLBACK.value,
                 z.c.state.in_([MessageState.REJECTED.value, MessageState.FAILED.value]),
@@ -397,9 +395,15 @@ class Repository:
                 ~has_sms,
             )
             .distinct()
-            .order_by(z.c.campaign_id)
         )
-        return list(self.conn.scalars(stmt))
+        ids = list(self.conn.scalars(stmt))
+        if not ids:
+            return []
+        rows = self.conn.execute(
+            sa.select(campaigns.c.campaign_id, campaigns.c.fallback_json).where(campaigns.c.campaign_id.in_(ids))
+        )
+        # fallback_json may hold JSON null rather than SQL NULL: test it in Python.
+        return sorted(cid for cid, fallback in rows if fallback)
 
     def sms_values(self, campaign_id: str, phones: Sequence[str]) -> dict[str, dict[str, str]]:
         """The `sms:*` values stored at validation for these phones (valid rows only), keys unprefixed."""
