@@ -33,7 +33,7 @@ from flows.tasks.report import publish_report_task
 from zns.campaign.context import CampaignContext
 from zns.campaign.fallback import render_sms
 from zns.campaign.sending import BatchStats
-from zns.ledger import CampaignStatus
+from zns.ledger import CampaignStatus, MessageState
 from zns.outcomes import Channel
 from zns.runtime import get_ledger
 from zns.spec import CampaignSpec, slugify
@@ -157,7 +157,8 @@ def zns_campaign(spec: CampaignSpec) -> dict[str, Any]:
     sms_sample = None
     if sms_template is not None and validation.valid:
         sms_sample, _ = render_sms(sms_template, validation.valid[0].sms_values)
-    check = preflight_task(spec, template, validation, sms_sample)
+    already = sum(1 for m in ledger.messages(campaign_id, Channel.ZNS) if m.state is not MessageState.RELEASED)
+    check = preflight_task(spec, template, validation, sms_sample, max(0, len(validation.valid) - already))
     meta["preflight"] = check.as_dict()
 
     def finish(status: CampaignStatus) -> dict[str, Any]:
@@ -194,6 +195,9 @@ def zns_campaign(spec: CampaignSpec) -> dict[str, Any]:
     except EsmsError as exc:
         finish(CampaignStatus.CONFIG_ERROR if isinstance(exc, EsmsConfigError) else CampaignStatus.FAILED)
         raise CampaignStopped(str(exc)) from None
+    except Exception:
+        finish(CampaignStatus.FAILED)  # the report still accounts for every row sent so far
+        raise
 
     if spec.sandbox:
         logger.info("sandbox: eSMS validated the sends; no delivery to wait for")

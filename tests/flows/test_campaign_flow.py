@@ -182,3 +182,16 @@ def test_sigkill_mid_campaign_then_rerun_sends_nothing_twice(campaign_env: dict[
     assert all(v.get("sms", 0) <= 1 for v in got.values())
     assert summary["rows"] == 600 and summary["unknown"] == 0
     assert summary["zns_delivered"] + summary["sms_delivered"] == 600
+
+
+@pytest.mark.prefect
+def test_quota_below_recipients_stops_before_sending(campaign_env: dict[str, str], flow_sim: SimulatorServer,
+                                                     tmp_path: Path) -> None:
+    flow_sim.state.configure(quota=10)
+    source, _ = make_sheet(tmp_path / "khach.xlsx", 20, invalid_every=0)
+    spec = write_spec(tmp_path / "spec.yaml", spec_for(source))
+    result = run_cli(["run", str(spec)], campaign_env)
+    assert result.returncode == 3, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert "10 ZNS left" in last and "20 valid recipients" in last
+    assert send_requests(flow_sim) == 0
