@@ -18,6 +18,7 @@ from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.futures import PrefectFuture, as_completed
 from prefect.runtime import flow_run
 from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.utilities.annotations import quote
 
 from esms import EsmsConfigError, EsmsError
 from flows.sms_fallback import sms_fallback
@@ -93,7 +94,7 @@ def _send_all(spec: CampaignSpec, ctx: CampaignContext, batches: list[list[tuple
         while pending and failure is None and len(in_flight) < spec.concurrency:
             index, batch = pending.pop(0)
             in_flight.add(
-                send_zns_batch_task.submit(spec.account, ctx, batch, index, price)  # type: ignore[call-overload]
+                send_zns_batch_task.submit(spec.account, ctx, quote(batch), index, price)  # type: ignore[call-overload]
             )
         if not in_flight:
             break
@@ -153,12 +154,16 @@ def zns_campaign(spec: CampaignSpec) -> dict[str, Any]:
         params=spec.model_dump(mode="json"),
         fallback=spec.fallback.model_dump(mode="json") if spec.fallback else None,
     )
-    record_recipients_task(campaign_id, validation)
+    record_recipients_task(campaign_id, quote(validation))
     sms_sample = None
     if sms_template is not None and validation.valid:
         sms_sample, _ = render_sms(sms_template, validation.valid[0].sms_values)
     already = sum(1 for m in ledger.messages(campaign_id, Channel.ZNS) if m.state is not MessageState.RELEASED)
-    check = preflight_task(spec, template, validation, sms_sample, max(0, len(validation.valid) - already))
+    first = validation.valid[0] if validation.valid else None
+    check = preflight_task(
+        spec, template, (first.phone, list(first.params)) if first else None, sms_sample,
+        max(0, len(validation.valid) - already),
+    )
     meta["preflight"] = check.as_dict()
 
     def finish(status: CampaignStatus) -> dict[str, Any]:
@@ -204,9 +209,8 @@ def zns_campaign(spec: CampaignSpec) -> dict[str, Any]:
     else:
         await_delivery_task(spec.account, ctx, Channel.ZNS, spec.fallback_after, since)
         if sms_template is not None:
-            values = {r.phone: r.sms_values for r in validation.valid}
             try:
-                sms_fallback(spec, ctx, sms_template, values, since)
+                sms_fallback(spec, ctx, sms_template, since)
             except EsmsError as exc:
                 finish(CampaignStatus.CONFIG_ERROR)
                 raise CampaignStopped(str(exc)) from None

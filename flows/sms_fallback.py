@@ -7,11 +7,11 @@ against the registered CSKH template before anything is sent.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from prefect import flow, get_run_logger
+from prefect.utilities.annotations import quote
 
 from esms.sms_templates import SmsTemplate
 from flows.tasks.campaign import await_delivery_task, send_sms_batch_task
@@ -29,11 +29,13 @@ def sms_fallback(
     spec: CampaignSpec,
     ctx: CampaignContext,
     sms_template: SmsTemplate,
-    values_by_phone: Mapping[str, Mapping[str, str]],
     since: datetime,
 ) -> dict[str, Any]:
+    """SMS values come from the ledger (computed at validation), so the subflow's parameters stay small."""
     logger = get_run_logger()
     ledger = get_ledger()
+    candidates = ledger.fallback_candidates(ctx.campaign_id)
+    values_by_phone = ledger.sms_values(ctx.campaign_id, candidates)
     plan = plan_fallback(ledger, ctx.campaign_id, sms_template, values_by_phone)
     record_unfit(ledger, ctx.campaign_id, plan.unfit, ctx.claimed_by)
     logger.info("fallback: %d SMS to send, %d rows whose text does not fit the template",
@@ -43,7 +45,7 @@ def sms_fallback(
         send_sms_batch_task.submit(  # type: ignore[call-overload]
             spec.account,
             ctx,
-            {p: plan.texts[p] for p in phones[i : i + SMS_BATCH]},
+            quote({p: plan.texts[p] for p in phones[i : i + SMS_BATCH]}),
             sms_template.brandname,
             i // SMS_BATCH,
         )

@@ -59,6 +59,8 @@ def ensure_server(
         "PREFECT_HOME": str(home),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_SERVER_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home / 'prefect.db'}",
+        # the UI must call this server's API, not the default port 4200
+        "PREFECT_UI_API_URL": api_url,
     }
     env.pop("PREFECT_API_URL", None)
     with open(log_path, "ab") as log:

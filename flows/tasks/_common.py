@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from esms import EsmsClient
@@ -35,4 +36,11 @@ def with_client(account: AccountConfig, work: Callable[[EsmsClient], Awaitable[T
         async with account.client() as client:
             return await work(client)
 
-    return asyncio.run(main())
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(main())
+    # Called where an event loop already runs in this thread (a notebook, an async caller):
+    # give the coroutine its own loop in a helper thread.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, main()).result()

@@ -125,19 +125,22 @@ def record_recipients_task(campaign_id: str, result: ValidationResult) -> None:
 @task(name="preflight", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5,
       retry_condition_fn=_only_transient)
 def preflight_task(
-    spec: CampaignSpec, template: ZnsTemplate, result: ValidationResult, sms_sample: str | None, to_send: int
+    spec: CampaignSpec,
+    template: ZnsTemplate,
+    sample: tuple[str, list[str]] | None,
+    sms_sample: str | None,
+    to_send: int,
 ) -> Preflight:
     """Quota and balance must cover what this run still has to send (a re-run sends only the rest)."""
     account = resolve_account(spec.account)
-    first = result.valid[0] if result.valid else None
     return with_client(
         account,
         lambda client: run_preflight(
             client,
             oa_id=spec.oa_id,
             template_id=spec.template_id,
-            sample_phone=first.phone if first else None,
-            sample_params=list(first.params) if first else None,
+            sample_phone=sample[0] if sample else None,
+            sample_params=sample[1] if sample else None,
             recipients=to_send,
             sms_sample_text=sms_sample,
             brandname=spec.fallback.brandname if spec.fallback else None,

@@ -13,7 +13,7 @@ import pytest
 
 from esms_sim.server import SimulatorServer
 from tests.flows.support import make_sheet, run_cli, spec_for, write_spec
-from zns.deploy import deploy_all, start_worker
+from zns.deploy import start_worker
 from zns.ledger import Ledger
 from zns.localprefect import LocalPrefect
 from zns.spec import slugify
@@ -43,12 +43,6 @@ def _deployments() -> set[str]:
 
     with get_client(sync_client=True) as client:
         return {d.name for d in client.read_deployments()}
-
-
-@pytest.fixture(scope="module")
-def deployed(prefect_server: LocalPrefect) -> LocalPrefect:
-    deploy_all(prefect_server.api_url)
-    return prefect_server
 
 
 @pytest.mark.prefect
