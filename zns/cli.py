@@ -246,12 +246,16 @@ def simulator(
 @app.command()
 def demo(
     as_json: bool = typer.Option(False, "--json", help="print a one-line JSON summary last"),
+    keep_server: bool = typer.Option(True, help="leave the Prefect server running for the UI"),
 ) -> None:
-    """Run the sample campaign end to end on embedded defaults (simulator, local Prefect, SQLite)."""
+    """Run the sample campaign end to end on embedded defaults (simulator, local Prefect, SQLite).
+
+    The Prefect server listens on 127.0.0.1:4200 (ZNS_PREFECT_PORT to change it); state is
+    kept under ./.zns."""
     from zns.demo import run_demo
 
     try:
-        summary = run_demo()
+        summary = run_demo(keep_server=keep_server)
     except Exception as exc:  # noqa: BLE001
         fail(_one_line(exc), _classify(exc))
     _print_summary(summary, as_json)

@@ -8,6 +8,7 @@ the summary, the run's URL and the workbook path. Ctrl-C stops what it started.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ class DemoError(RuntimeError):
 
 
 def run_demo(spec_path: Path | None = None, *, state_dir: Path | None = None,
-             wait_seconds: float = 600) -> dict[str, Any]:
+             wait_seconds: float = 600, keep_server: bool = True) -> dict[str, Any]:
     from prefect.deployments import run_deployment
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
@@ -42,7 +43,7 @@ def run_demo(spec_path: Path | None = None, *, state_dir: Path | None = None,
     spec = spec.model_copy(update={"campaign_id": f"{slugify(spec.campaign_name, 30)}-{vn_now():%Y%m%d-%H%M%S}"})
     ledger_url = f"sqlite:///{state_dir / 'ledger.db'}"
     typer.echo("starting the local Prefect server (first start takes ~15 s) ...")
-    server = ensure_server(state_dir / "prefect")
+    server = ensure_server(state_dir / "prefect", port=int(os.environ.get("ZNS_PREFECT_PORT", "4200")))
     worker = None
     try:
         with SimulatorServer(SimState(seed=2026, zns_rates=DEMO_RATES)) as sim:
@@ -71,10 +72,12 @@ def run_demo(spec_path: Path | None = None, *, state_dir: Path | None = None,
         server.stop()
         raise
     worker.stop()
+    if not keep_server:
+        server.stop()
     campaign = Ledger.from_url(ledger_url).campaign(spec.campaign_id) or {}
     summary = {k: v for k, v in (campaign.get("stats_json") or {}).items() if k not in ("started_at", "finished_at")}
     typer.echo(f"flow run: {server.ui_url}/runs/flow-run/{flow_run.id}")
-    if server.process is not None:
+    if server.process is not None and keep_server:
         pid = server.process.pid
         typer.echo(f"the Prefect UI stays up at {server.ui_url} (stop it with: kill {pid})")
     return summary

@@ -129,6 +129,13 @@ def test_cli_validate_and_json_line(campaign_env: dict[str, str], flow_sim: Simu
                          "sms_delivered", "failed", "unknown", "report"}
     assert line["rows"] == 30 and line["invalid"] == invalid == 3
     assert send_requests(flow_sim) == 0
+    report = run_cli(["report", line["campaign_id"], "--json"], campaign_env)
+    assert report.returncode == 0, report.stderr
+    assert "Báo cáo chiến dịch" in run_cli(["report", line["campaign_id"]], campaign_env).stdout
+    rebuilt = json.loads(report.stdout.strip().splitlines()[-1])
+    assert {k: v for k, v in rebuilt.items() if k != "report"} == {k: v for k, v in line.items() if k != "report"}
+    missing = run_cli(["report", "khong-co-chien-dich"], campaign_env)
+    assert missing.returncode == 2 and missing.stderr.strip().startswith("error: ")
 
 
 @pytest.mark.prefect
