@@ -99,12 +99,8 @@ def send_zns(state: SimState, data: Body) -> Body:
     with state.lock:
         now = state.now()
         state.sweep(now)
-        if is_sandbox(data):
-            if state.duplicate(account.api_key, request_id, now):
-                return envelope("124")
-            return envelope("100", state.new_sms_id())
         code, sms_id = state.accept(
-            account, channel="zns", type_id=type_id, phone=phone, request_id=request_id,
+            account, sandbox=is_sandbox(data), channel="zns", type_id=type_id, phone=phone, request_id=request_id,
             price=price, now=now, send_at=send_time(data), oa_id=oa.oa_id,
             temp_id=template.template_id, campaign=field(data, "campaignid"),
             callback_url=field(data, "callbackurl"),
@@ -161,13 +157,9 @@ def send_zns_bulk(state: SimState, data: Body) -> Body:
                 detail.append(failure)
                 continue
             assert phone is not None
-            if sandbox:
-                dup = state.duplicate(account.api_key, request_id, now)
-                code, sms_id = ("124", "") if dup else ("100", state.new_sms_id())
-            else:
-                code, sms_id = state.accept(
-                    account, channel="zns", type_id=type_id, phone=phone,
-                    request_id=request_id, price=price, now=now, **common)
+            code, sms_id = state.accept(
+                account, sandbox=sandbox, channel="zns", type_id=type_id, phone=phone,
+                request_id=request_id, price=price, now=now, **common)
             if code == "100":
                 ok += 1
                 detail.append({"CodeResult": "100", "Phone": raw_phone, "SMSID": sms_id})
@@ -217,12 +209,8 @@ def send_sms(state: SimState, data: Body) -> Body:
     with state.lock:
         now = state.now()
         state.sweep(now)
-        if is_sandbox(data):
-            if state.duplicate(account.api_key, request_id, now):
-                return envelope("124")
-            return envelope("100", state.new_sms_id())
         code, sms_id = state.accept(
-            account, channel="sms", type_id=2, phone=phone, request_id=request_id,
+            account, sandbox=is_sandbox(data), channel="sms", type_id=2, phone=phone, request_id=request_id,
             price=sms_price(state, content, unicode), now=now, send_at=send_time(data),
             content=content, campaign=field(data, "campaignid"),
             callback_url=field(data, "callbackurl"),

@@ -211,11 +211,16 @@ class SimState:
     def accept(
         self, account: AccountSeed, *, channel: str, type_id: int, phone: str, request_id: str,
         price: float, now: float, send_at: float = 0.0, oa_id: str = "", temp_id: str = "",
-        content: str = "", campaign: str = "", callback_url: str = "",
+        content: str = "", campaign: str = "", callback_url: str = "", sandbox: bool = False,
     ) -> tuple[str, str]:
-        """Store, charge and schedule one send: ("100", SMSID), ("103", "") or ("124", "")."""
+        """Store, charge and schedule one send: ("100", SMSID), ("103", "") or ("124", "").
+
+        A sandbox send is checked against stored RequestIds and answered like a real one, but
+        nothing is stored, charged, counted or delivered (esms-api.md §11)."""
         if self.duplicate(account.api_key, request_id, now):
             return "124", ""
+        if sandbox:
+            return "100", self.new_sms_id()
         if account.balance < price:
             return "103", ""
         account.balance -= price
