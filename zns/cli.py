@@ -231,6 +231,31 @@ def report(
 
 
 @app.command()
+def reconcile(
+    days: int = typer.Option(7, help="look back this many days (eSMS keeps statuses 7 days)"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON line per campaign"),
+) -> None:
+    """Bring non-final messages to their final state now (what the zns-reconcile deployment does)."""
+    from flows.reconcile import zns_reconcile
+
+    _quiet_console()
+    state = zns_reconcile(days=days, return_state=True)
+    if not state.is_completed():
+        exc = state.result(raise_on_failure=False)
+        fail(_one_line(exc) if isinstance(exc, BaseException) else str(state.message), 1)
+    from zns.campaign.reconcile import ReconcileSummary
+
+    summaries = state.result()
+    if not summaries and not as_json:
+        typer.echo("nothing to reconcile — không có tin nào cần đối soát")
+    for summary in summaries:
+        if as_json:
+            typer.echo(json.dumps(summary, ensure_ascii=False, default=str))
+        else:
+            typer.echo(ReconcileSummary(**summary).log_line())
+
+
+@app.command()
 def simulator(
     port: int = typer.Option(8765, help="TCP port on 127.0.0.1"),
     host: str = typer.Option("127.0.0.1", help="bind address (keep it on loopback)"),

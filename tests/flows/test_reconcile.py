@@ -18,7 +18,8 @@ import sqlalchemy as sa
 from esms_sim.server import SimulatorServer
 from flows.campaign import zns_campaign
 from flows.reconcile import zns_reconcile
-from tests.flows.test_campaign_flow import FALLBACK_OUTCOMES, make_sheet, received, send_requests, spec_for
+from tests.flows.support import make_sheet, received, run_cli, send_requests, spec_for
+from tests.flows.test_campaign_flow import FALLBACK_OUTCOMES
 from zns.accounts import account_from_env
 from zns.campaign.reconcile import reconcile
 from zns.ledger import MessageState
@@ -110,6 +111,8 @@ def test_reconcile_settles_late_outcomes_and_sends_fallback_once(
     # A second pass has nothing to do and sends nothing.
     before, requests = received(flow_sim), send_requests(flow_sim)
     assert zns_reconcile() == []
+    cli = run_cli(["reconcile", "--json"], campaign_env)  # the same pass from the command line
+    assert cli.returncode == 0 and cli.stdout.strip() == "", cli.stderr
     assert received(flow_sim) == before and send_requests(flow_sim) == requests
 
 
