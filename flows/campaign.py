@@ -48,12 +48,16 @@ class CampaignStopped(RuntimeError):
 
 
 def default_campaign_id(spec: CampaignSpec) -> str:
-    """Stable per flow run: a retry of the run is the same campaign, a new scheduled run is not."""
+    """Stable per flow run: a retry of the run is the same campaign, a new scheduled run is not.
+
+    A dry run gets its own id, so checking a SPEC never mixes with the campaign it checks."""
     if spec.campaign_id:
-        return spec.campaign_id
-    run_id = flow_run.get_id()
-    suffix = run_id.replace("-", "")[:12] if run_id else spec.fingerprint()
-    return f"{slugify(spec.campaign_name, 40)}-{suffix}"
+        base = spec.campaign_id
+    else:
+        run_id = flow_run.get_id()
+        suffix = run_id.replace("-", "")[:12] if run_id else spec.fingerprint()
+        base = f"{slugify(spec.campaign_name, 40)}-{suffix}"
+    return f"{base[:56]}-dry-run" if spec.dry_run else base
 
 
 def run_date() -> date:

@@ -91,7 +91,9 @@ def test_dry_run_sends_nothing(campaign_env: dict[str, str], flow_sim: Simulator
     summary = zns_campaign(CampaignSpec.model_validate(spec_for(source, dry_run=True)))
     assert send_requests(flow_sim) == 0
     assert summary["invalid"] == invalid and summary["zns_accepted"] == 0
-    error_rows = Path(campaign_env["ZNS_REPORT_DIR"]) / "test-campaign" / "error-rows.xlsx"
+    assert summary["campaign_id"] == "test-campaign-dry-run"  # never mixed with the real campaign
+    assert summary["unknown"] == 40 - invalid and summary["failed"] == 0  # valid rows: "DRY_RUN", not failed
+    error_rows = Path(campaign_env["ZNS_REPORT_DIR"]) / "test-campaign-dry-run" / "error-rows.xlsx"
     assert error_rows.exists()
 
 

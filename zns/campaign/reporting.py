@@ -49,7 +49,10 @@ def build_report(
     publish: bool = True,
 ) -> ReportFiles:
     """Give every row its final state, then write the workbook; totals are checked to add up."""
-    ledger.finalize(campaign_id)
+    if "dry_run" not in meta:  # rebuilt later (zns report, reconcile): the stored parameters say
+        params = (ledger.campaign(campaign_id) or {}).get("params_json") or {}
+        meta = {**meta, "dry_run": bool(params.get("dry_run"))}
+    ledger.finalize(campaign_id, dry_run=bool(meta["dry_run"]))
     outcomes = ledger.outcomes(campaign_id)
     summary = CampaignSummary.from_outcomes(outcomes, _meta(campaign_id, meta))
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -46,8 +46,11 @@ def decide(
     invalid_reason_vi: str | None,
     zns: MessageRow | None,
     sms: MessageRow | None,
+    dry_run: bool = False,
 ) -> Verdict:
-    """Invalid, delivered (ZNS first), failed with the last reason, or unknown with what was tried."""
+    """Invalid, delivered (ZNS first), failed with the last reason, or unknown with what was tried.
+
+    A valid row of a dry run was never meant to be sent: unknown "DRY_RUN", not failed."""
     if not valid:
         return Verdict(FinalState.INVALID, invalid_code, invalid_reason_vi)
     if zns is not None and zns.state is MessageState.DELIVERED:
@@ -57,6 +60,8 @@ def decide(
             code, vi = _failure_reason(zns) if zns is not None else (None, None)
             return Verdict(FinalState.SMS_DELIVERED, code, vi, Channel.SMS)
         return _from_last(sms)
+    if zns is None and dry_run:
+        return Verdict(FinalState.UNKNOWN, "DRY_RUN", "Chạy thử: hợp lệ, không gửi tin (dry run)")
     if zns is None:
         return Verdict(FinalState.FAILED, "NOT_SENT", "Chưa gửi tin")
     verdict = _from_last(zns)

@@ -206,12 +206,12 @@ class Ledger:
 
     # -- results -----------------------------------------------------------------------------
 
-    def finalize(self, campaign_id: str) -> None:
+    def finalize(self, campaign_id: str, *, dry_run: bool = False) -> None:
         """Store exactly one final state per input row; re-run it after late statuses."""
         with self.uow() as uow:
             updates = []
             for row, zns, sms in uow.repo.recipient_rows(campaign_id):
-                v = decide(row["valid"], row["invalid_code"], row["invalid_reason_vi"], zns, sms)
+                v = decide(row["valid"], row["invalid_code"], row["invalid_reason_vi"], zns, sms, dry_run)
                 current = (row["final_state"], row["reason_code"], row["reason_vi"])
                 if current != (v.state.value, v.reason_code, v.reason_vi):
                     updates.append(
