@@ -36,7 +36,7 @@ def sms_fallback(
     ledger = get_ledger()
     candidates = ledger.fallback_candidates(ctx.campaign_id)
     values_by_phone = ledger.sms_values(ctx.campaign_id, candidates)
-    plan = plan_fallback(ledger, ctx.campaign_id, sms_template, values_by_phone)
+    plan = plan_fallback(candidates, sms_template, values_by_phone)
     record_unfit(ledger, ctx.campaign_id, plan.unfit, ctx.claimed_by)
     logger.info("fallback: %d SMS to send, %d rows whose text does not fit the template",
                 len(plan.texts), len(plan.unfit))

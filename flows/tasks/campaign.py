@@ -21,6 +21,7 @@ from zns.campaign.templates import load_templates, sms_columns
 from zns.ledger import RecipientRow
 from zns.outcomes import Channel
 from zns.recipients import DateFilter, ValidationResult, load_blocklist, load_recipients, write_error_workbook
+from zns.recipients.cells import cell_text
 from zns.runtime import get_ledger
 from zns.spec import CampaignSpec
 from zns.timeutil import vn_now
@@ -86,14 +87,6 @@ def ingest_task(
     return result, written
 
 
-def _text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.strftime("%d/%m/%Y") if value.time() == datetime.min.time() else value.isoformat(" ")
-    return str(value)
-
-
 @task(name="record-recipients", cache_policy=NO_CACHE)
 def record_recipients_task(campaign_id: str, result: ValidationResult) -> None:
     """Every input row goes into the ledger, valid or not, so totals always add up."""
@@ -102,7 +95,7 @@ def record_recipients_task(campaign_id: str, result: ValidationResult) -> None:
             row_no=r.row,
             phone=r.phone,
             values={
-                **{k: _text(v) for k, v in r.source_values.items()},
+                **{k: cell_text(v) for k, v in r.source_values.items()},
                 **{f"sms:{k}": v for k, v in r.sms_values.items()},
             },
         )
@@ -115,7 +108,7 @@ def record_recipients_task(campaign_id: str, result: ValidationResult) -> None:
             valid=False,
             invalid_code=i.code,
             invalid_reason_vi=i.message_vi,
-            values={k: _text(v) for k, v in i.source_values.items()},
+            values={k: cell_text(v) for k, v in i.source_values.items()},
         )
         for i in result.invalid
     ]

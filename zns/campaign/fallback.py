@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from esms.sms_templates import SmsTemplate, is_ascii_text, sms_parts, to_ascii
@@ -34,14 +34,13 @@ def render_sms(template: SmsTemplate, values: Mapping[str, str]) -> tuple[str | 
 
 
 def plan_fallback(
-    ledger: Ledger,
-    campaign_id: str,
+    candidates: Sequence[str],
     template: SmsTemplate,
     values_by_phone: Mapping[str, Mapping[str, str]],
 ) -> FallbackPlan:
-    """Texts for the ledger's fallback candidates; rows that cannot be rendered are recorded failed."""
+    """Texts for the fallback candidates; rows whose text cannot be rendered go to `unfit`."""
     plan = FallbackPlan()
-    for phone in ledger.fallback_candidates(campaign_id):
+    for phone in candidates:
         text, problem = render_sms(template, values_by_phone.get(phone, {}))
         if text is None:
             plan.unfit[phone] = problem or "SMS_TEMPLATE_MISMATCH"

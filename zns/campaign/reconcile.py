@@ -198,10 +198,10 @@ async def reconcile_campaign(
 
     fallback = row.get("fallback_json") or {}
     sent_any = False
-    if fallback.get("brandname") and ledger.fallback_candidates(campaign_id):
+    candidates = ledger.fallback_candidates(campaign_id) if fallback.get("brandname") else []
+    if candidates:
         template = await load_sms_template(client, str(fallback["brandname"]), fallback.get("sms_template_id"))
-        candidates = ledger.fallback_candidates(campaign_id)
-        plan = plan_fallback(ledger, campaign_id, template, ledger.sms_values(campaign_id, candidates))
+        plan = plan_fallback(candidates, template, ledger.sms_values(campaign_id, candidates))
         record_unfit(ledger, campaign_id, plan.unfit, claimed_by)
         summary.fallback_unfit = len(plan.unfit)
         phones = list(plan.texts)
