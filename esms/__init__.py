@@ -7,7 +7,7 @@ from esms._exceptions import (
     EsmsTimeout,
     EsmsTransientError,
 )
-from esms.client import DEFAULT_BASE_URL, BulkItem, EsmsClient, RetryPolicy, SentRecord
+from esms.client import DEFAULT_BASE_URL, BulkItem, EsmsClient, RetryPolicy, SentRecord, sandbox_for
 from esms.codes import CodeInfo, ResultClass, esms_code, zalo_code
 
 __all__ = [
@@ -24,5 +24,6 @@ __all__ = [
     "RetryPolicy",
     "SentRecord",
     "esms_code",
+    "sandbox_for",
     "zalo_code",
 ]

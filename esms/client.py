@@ -133,6 +133,11 @@ def _code_of(data: Mapping[str, Any]) -> str | None:
     return None
 
 
+def sandbox_for(account_sandbox: bool, requested: bool | None) -> bool:
+    """A sandbox account never sends live; a campaign can only turn sandbox on, never off."""
+    return account_sandbox or bool(requested)
+
+
 def _flag(value: bool) -> str:
     return "1" if value else "0"
 
@@ -318,7 +323,7 @@ class EsmsClient:
         callback_url: str | None,
         send_date: datetime | None,
     ) -> dict[str, str]:
-        body = {"Sandbox": _flag(self.sandbox if sandbox is None else sandbox)}
+        body = {"Sandbox": _flag(sandbox_for(self.sandbox, sandbox))}
         if request_id:
             if len(request_id) > 50:
                 raise ValueError("RequestId must be at most 50 characters")

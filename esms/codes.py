@@ -59,7 +59,9 @@ _ESMS: list[tuple[str, ResultClass, str, str]] = [
     ("117", P, "OTP code invalid, used or expired", "Mã OTP không hợp lệ hoặc đã hết hạn"),
     ("118", C, "message type not supported", "Loại tin không được hỗ trợ"),
     ("120", P, "too many numbers", "Quá nhiều số điện thoại"),
-    ("124", P, "duplicate RequestId within 24 h (already submitted)", "RequestId đã tồn tại (đã gửi trước đó)"),
+    # The product's RequestIds are deterministic, so a duplicate means an earlier attempt reached
+    # eSMS: accepted (zns.policy records it as an accepted duplicate and recovers its SMSID).
+    ("124", A, "duplicate RequestId within 24 h (accepted earlier)", "RequestId đã tồn tại (đã gửi trước đó)"),
     ("140", C, "caller IP not whitelisted", "IP chưa được cho phép"),
     ("143", C, "account not activated or locked", "Tài khoản chưa kích hoạt hoặc bị khóa"),
     ("146", P, "content does not match a registered CSKH template", "Nội dung không khớp template CSKH đã đăng ký"),

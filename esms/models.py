@@ -6,8 +6,6 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from esms.codes import CodeInfo, ResultClass, esms_code
-
 
 class ParamType(StrEnum):
     """ZNS variable value rules (esms-api.md §3.8)."""
@@ -66,19 +64,6 @@ class SendResult(BaseModel):
     sms_id: str | None = None
     error_message: str | None = None
     request_id: str | None = None
-
-    @property
-    def info(self) -> CodeInfo:
-        return esms_code(self.code)
-
-    @property
-    def result_class(self) -> ResultClass:
-        return self.info.result_class
-
-    @property
-    def duplicate(self) -> bool:
-        """124: eSMS already has this RequestId, so the message went out before."""
-        return self.code == "124"
 
 
 class BulkResult(BaseModel):

@@ -9,9 +9,11 @@ Choices where esms-api.md is silent (keep clients honest, change only with the t
   ErrorInfo "-144" (Zalo "OA exceeded its daily quota"), like a real late Zalo rejection;
 - a failed ZNS is refunded at finalisation (TotalPrice 0); a failed SMS stays charged; quota
   used by a failed ZNS is not given back;
-- sandbox sends are checked against stored RequestIds (124) but never record one;
+- sandbox sends are checked against stored RequestIds (duplicate answer) but never record one;
 - callbacks are retried only on timeouts and connection errors, not on non-2xx answers;
-- the callback loop runs in the app's lifespan; without it statuses still finalise lazily.
+- the callback loop runs in the app's lifespan; without it statuses still finalise lazily;
+- a 160 (TPS limit or "code160" fault) is answered before any processing, in the endpoint's
+  own envelope; on the send endpoints that is the send envelope (with CountRegenerate).
 """
 
 from __future__ import annotations
@@ -30,19 +32,20 @@ from starlette.types import Receive, Scope, Send
 
 from esms_sim import queries, sends
 from esms_sim.callbacks import callback_loop
-from esms_sim.outcomes import FaultRule
-from esms_sim.rules import INVALID_REQUEST, lower_keys, message
+from esms_sim.codes import TPS_EXCEEDED, message
+from esms_sim.outcomes import BULK_ENDPOINT, FaultRule
+from esms_sim.rules import INVALID_REQUEST, lower_keys, text
 from esms_sim.state import SimState
 
 Handler = Callable[[SimState, dict[str, Any]], dict[str, Any]]
 SERVICE_PREFIX = "mainservice.svc/json/"
 RAW_SEND = "esms_sim.raw_send"
 
-# operation (lower case) -> (handler, name of the result-code field for 160 answers)
+# operation (lower case) -> (handler, envelope of its 160 answer: "send" or the code field's name)
 ROUTES: dict[str, tuple[Handler, str]] = {
-    "sendzalomessage_v4_post_json": (sends.send_zns, "CodeResult"),
-    "send_zns_bulk_v4_post_json": (sends.send_zns_bulk, "CodeResult"),
-    "sendmultiplemessage_v4_post_json": (sends.send_sms, "CodeResult"),
+    "sendzalomessage_v4_post_json": (sends.send_zns, "send"),
+    BULK_ENDPOINT: (sends.send_zns_bulk, "send"),
+    "sendmultiplemessage_v4_post_json": (sends.send_sms, "send"),
     "gettemplate": (queries.get_template, "CodeResult"),
     "getznstemplateinfo": (queries.get_zns_template_info, "Error"),
     "zns/getquota": (queries.get_quota, "CodeResult"),
@@ -80,16 +83,19 @@ def resolve(path: str) -> tuple[str, dict[str, str]] | None:
 
 
 def rate_limited(code_field: str) -> dict[str, Any]:
-    """160 in the endpoint's own envelope."""
+    """160 (not processed) in the endpoint's own envelope."""
+    reason = message(TPS_EXCEEDED)
+    if code_field == "send":
+        return sends.envelope(TPS_EXCEEDED)
     if code_field == "Code":
-        return {"Code": 160, "Message": message("160")}
+        return {"Code": int(TPS_EXCEEDED), "Message": reason}
     if code_field == "Error":
-        return {"Data": None, "Error": 160, "Message": message("160")}
-    return {code_field: "160", "ErrorMessage": message("160")}
+        return {"Data": None, "Error": int(TPS_EXCEEDED), "Message": reason}
+    return {code_field: TPS_EXCEEDED, "ErrorMessage": reason}
 
 
 async def fault_response(rule: FaultRule, scope: Scope) -> Response | None:
-    """Apply a fault: a 5xx answer, a dropped connection, or a delay (then None: answer)."""
+    """Apply a transport fault: a 5xx answer, a dropped connection, or a delay (then None)."""
     if rule.kind == "slow":
         await asyncio.sleep(rule.delay)
         return None
@@ -104,6 +110,14 @@ async def fault_response(rule: FaultRule, scope: Scope) -> Response | None:
         await asyncio.sleep(0.01)  # let uvicorn notice, so it does not answer 500 itself
         return Response(b"", status_code=500)  # discarded: the connection is gone
     return Response("Internal Server Error", status_code=500)
+
+
+def bulk_with_cut(state: SimState, data: dict[str, Any], rule: FaultRule, n: int) -> dict[str, Any]:
+    """The bulk send under a "partial" fault: its plan is drawn from the items' phones."""
+    items = data.get("data")
+    phones = [text(lower_keys(i).get("phone")) if isinstance(i, dict) else ""
+              for i in items] if isinstance(items, list) else []
+    return sends.send_zns_bulk(state, data, rule.plan(state.config.seed, n, phones))
 
 
 async def read_body(request: Request) -> dict[str, Any] | None:
@@ -155,8 +169,10 @@ def make_endpoint(state: SimState) -> Callable[[Request], Any]:
             return json_response(INVALID_REQUEST, status=404)
         name, path_params = resolved
         handler, code_field = route
-        _, fault, limited = state.hit(name)
-        if fault is not None and not fault.after_processing:
+        n, fault, limited = state.hit(name)
+        if fault is not None and fault.kind == "code160":
+            limited, fault = True, None
+        if fault is not None and not fault.after_processing and fault.kind != "partial":
             response = await fault_response(fault, request.scope)
             if response is not None:
                 return response
@@ -165,7 +181,13 @@ def make_endpoint(state: SimState) -> Callable[[Request], Any]:
             return json_response(INVALID_REQUEST)
         data.update(path_params)
         try:
-            body = rate_limited(code_field) if limited else handler(state, data)
+            if limited:
+                body = rate_limited(code_field)
+            elif fault is not None and fault.kind == "partial":
+                body = bulk_with_cut(state, data, fault, n)
+                fault = None
+            else:
+                body = handler(state, data)
         except (ValueError, TypeError, AttributeError):  # e.g. "Page": "abc", "Data": [1, 2]
             body = INVALID_REQUEST
         if fault is not None and fault.after_processing:

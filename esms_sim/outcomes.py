@@ -1,7 +1,8 @@
 """Deterministic outcome and fault configuration: every random-looking choice is a seeded hash.
 
-An outcome depends only on (seed, phone), a fault only on (seed, endpoint, request number), so a
-test or a benchmark sees the same behaviour whatever the order or concurrency of its requests.
+An outcome depends only on (seed, phone), a fault only on (seed, endpoint, request number) and
+the items a "partial" fault leaves out on (seed, request number, phone), so a test or a benchmark
+sees the same behaviour whatever the order or concurrency of its requests.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from esms.codes import ESMS_CODES, ZALO_CODES
+from esms_sim.codes import NOT_ONLINE
 
 # ZNS outcome name -> ErrorInfo value (esms-api.md §5 row 7.13, §10.6).
 ZNS_OUTCOMES: dict[str, str] = {
@@ -18,11 +19,16 @@ ZNS_OUTCOMES: dict[str, str] = {
     "no_zalo": "-118",
     "inactive": "-114",
     "refused": "-139",
-    "not_online": "1001",
+    "not_online": NOT_ONLINE,
     "quota": "-144",  # OA daily quota exhausted: accepted, then failed (documented choice)
 }
 SMS_OUTCOMES = ("delivered", "failed")
-FAULT_KINDS = ("http500", "http503", "drop", "slow")
+FAULT_KINDS = ("http500", "http503", "drop", "slow", "code160", "partial")
+# Kinds that answer for themselves (they cannot come after processing): see docs/simulator.md.
+BEFORE_ONLY_KINDS = ("code160", "partial")
+BULK_ENDPOINT = "send_zns_bulk_v4_post_json"
+FAULT_KEYS = frozenset({"endpoint", "kind", "rate", "count", "after_processing", "delay",
+                        "omit", "processed"})
 
 DEFAULT_ZNS_RATES: dict[str, float] = {
     "no_zalo": 0.05, "inactive": 0.02, "refused": 0.01, "not_online": 0.02,
@@ -36,14 +42,20 @@ def unit(*parts: object) -> float:
     return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big") / 2**64
 
 
-def zalo_error_message(error_info: str) -> str:
-    """English message of a ZNS ErrorInfo as it goes into the callback's error_info JSON."""
-    if error_info == "0":
-        return "Success"
-    if error_info in ESMS_CODES:
-        return ESMS_CODES[error_info].en
-    info = ZALO_CODES.get(int(error_info))
-    return info.en if info else "Unknown error"
+@dataclass(frozen=True, slots=True)
+class PartialPlan:
+    """Which bulk items (by index) a "partial" answer leaves out, and which of those were processed."""
+
+    omitted: frozenset[int]
+    processed: frozenset[int]
+
+    def skips(self, index: int) -> bool:
+        """The gateway never handled this item: nothing stored, no RequestId recorded."""
+        return index in self.omitted and index not in self.processed
+
+    def hides(self, index: int) -> bool:
+        """The item is missing from `detail` (processed or not)."""
+        return index in self.omitted
 
 
 @dataclass(slots=True)
@@ -51,46 +63,78 @@ class FaultRule:
     """One injected fault: which endpoint, what kind, how often, and whether work happens first."""
 
     endpoint: str  # lower-case operation name, e.g. "send_zns_bulk_v4_post_json", or "*"
-    kind: str  # http500 | http503 | drop | slow
+    kind: str  # http500 | http503 | drop | slow | code160 | partial
     rate: float | None = None  # the n-th request fails iff unit(seed, endpoint, kind, n) < rate
     count: int | None = None  # or: exactly the next `count` requests fail
     after_processing: bool = False  # the request is executed, only the answer is lost
     delay: float = 1.0  # seconds, for "slow"
+    omit: float = 0.1  # "partial": share of the items left out of `detail` (at least one)
+    processed: float = 0.5  # "partial": share of the left-out items the gateway did process
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> FaultRule:
+        unknown = set(data) - FAULT_KEYS
+        if unknown:
+            raise ValueError(f"unknown fault key(s) {sorted(unknown)}; use {sorted(FAULT_KEYS)}")
         kind = str(data.get("kind", "http500")).lower()
         if kind in ("500", "503"):
             kind = "http" + kind
+        elif kind == "160":
+            kind = "code160"
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; use one of {FAULT_KINDS}")
         rate, count = data.get("rate"), data.get("count")
         if rate is None and count is None:
             raise ValueError("a fault needs a rate or a count")
+        endpoint = str(data.get("endpoint", "*")).strip("/").lower()
+        after = bool(data.get("after_processing", False))
+        if after and kind in BEFORE_ONLY_KINDS:
+            raise ValueError(f"a {kind!r} fault cannot come after processing")
+        if kind == "partial" and endpoint not in ("*", BULK_ENDPOINT):
+            raise ValueError(f"a 'partial' fault only applies to {BULK_ENDPOINT}")
+        omit, processed = float(data.get("omit", 0.1)), float(data.get("processed", 0.5))
+        if not (0.0 <= omit <= 1.0 and 0.0 <= processed <= 1.0):
+            raise ValueError("'omit' and 'processed' are shares between 0 and 1")
         return cls(
-            endpoint=str(data.get("endpoint", "*")).strip("/").lower(),
+            endpoint=endpoint,
             kind=kind,
             rate=None if rate is None else float(rate),
             count=None if count is None else int(count),
-            after_processing=bool(data.get("after_processing", False)),
+            after_processing=after,
             delay=float(data.get("delay", 1.0)),
+            omit=omit,
+            processed=processed,
         )
 
     def to_json(self) -> dict[str, Any]:
         return {"endpoint": self.endpoint, "kind": self.kind, "rate": self.rate,
                 "count": self.count, "after_processing": self.after_processing,
-                "delay": self.delay}
+                "delay": self.delay, "omit": self.omit, "processed": self.processed}
 
     def fires(self, seed: int, endpoint: str, n: int) -> bool:
         """Decide for the n-th request to `endpoint`; a count rule uses itself up."""
         if self.endpoint not in ("*", endpoint):
             return False
+        if self.kind == "partial" and endpoint != BULK_ENDPOINT:
+            return False  # "*" partial: only the bulk answer has a `detail` to cut
         if self.count is not None:
             if self.count <= 0:
                 return False
             self.count -= 1
             return True
         return self.rate is not None and unit(seed, "fault", endpoint, self.kind, n) < self.rate
+
+    def plan(self, seed: int, n: int, phones: list[str]) -> PartialPlan:
+        """The "partial" cut of request n: by seeded hash of each item's phone, never empty."""
+        if not phones:
+            return PartialPlan(frozenset(), frozenset())
+        draws = [unit(seed, "partial", n, phone) for phone in phones]
+        omitted = {i for i, u in enumerate(draws) if u < self.omit}
+        if not omitted:
+            omitted = {min(range(len(phones)), key=draws.__getitem__)}
+        processed = {i for i in omitted
+                     if unit(seed, "partial-processed", n, phones[i]) < self.processed}
+        return PartialPlan(frozenset(omitted), frozenset(processed))
 
 
 @dataclass(slots=True)

@@ -9,23 +9,30 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from esms.models import ParamType
+from esms_sim import codes
 from esms_sim.callbacks import error_info_json
-from esms_sim.rules import bad_phone_message, canonical_phone, field, message, text
+from esms_sim.codes import message
+from esms_sim.models import ParamType
+from esms_sim.phones import bad_phone_message, local_mobile, telco_id
+from esms_sim.rules import field, text
 from esms_sim.seed import NETWORK_IDS
-from esms_sim.sends import VN, sms_price, zns_context, zns_price
+from esms_sim.sends import CSKH_SMS_TYPE, VN, sms_price, zns_context, zns_data_error, zns_price
 from esms_sim.state import Message, SimState
 
 Body = dict[str, Any]
 STATUS_DAYS = 7 * 86400
-REQUIRE_TYPES = {ParamType.TEXT: "type_text", ParamType.NUMBER: "type_number",
-                 ParamType.DATE: "type_date", ParamType.URL: "type_cta_url"}
+ZNS_SMS_TYPES = ("24", "25")
 INFO_TYPES = {ParamType.TEXT: "STRING", ParamType.NUMBER: "NUMBER",
               ParamType.DATE: "DATE", ParamType.URL: "URL"}
 
 
 def failed(code: str, key: str = "CodeResult") -> Body:
     return {key: code, "ErrorMessage": message(code)}
+
+
+def info_failed(code: str) -> Body:
+    """A GetZnsTemplateInfo failure: the Error (int) / Message / Data envelope."""
+    return {"Data": None, "Error": int(code), "Message": message(code)}
 
 
 def number(value: float) -> float | int:
@@ -41,43 +48,43 @@ def get_template(state: SimState, data: Body) -> Body:
     """POST GetTemplate: CSKH rows per telco (SmsType 2) or an OA's ZNS templates (24/25)."""
     account = state.account(data)
     if account is None:
-        return failed("101")
+        return failed(codes.AUTH_FAILED)
     sms_type = field(data, "smstype")
-    if sms_type == "2":
+    if sms_type == CSKH_SMS_TYPE:
         brandname = field(data, "brandname")
         if brandname not in account.brandnames:
-            return failed("104")
+            return failed(codes.NO_BRANDNAME)
         rows = [{"NetworkID": net, "TempContent": t.content, "TempId": int(t.template_id) * 10 + net}
                 for t in account.sms_templates.get(brandname, []) for net in NETWORK_IDS]
-        return {"BrandnameTemplates": rows, "CodeResult": "100", "ErrorMessage": "success"}
-    if sms_type in ("24", "25"):
+        return {"BrandnameTemplates": rows, "CodeResult": codes.OK, "ErrorMessage": "success"}
+    if sms_type in ZNS_SMS_TYPES:
         oa = account.oas.get(field(data, "oaid"))
         if oa is None or not oa.active:
-            return failed("799")
+            return failed(codes.OA_INACTIVE)
         templates = [{
             "TempContent": t.content, "TempId": int(t.template_id), "TempName": t.name,
             "ZNSTempDetail": [{"Limit": p.max_length, "Param": p.name, "ParamLevel": p.order,
-                               "RequireType": REQUIRE_TYPES[p.type]}
-                              for p in sorted(t.params, key=lambda p: p.order)],
+                               "RequireType": p.type.value}
+                              for p in t.ordered_params()],
         } for t in oa.templates.values()]
-        return {"CodeResult": "100", "ErrorMessage": "success", "ZNSTemplates": templates}
-    return failed("300" if not sms_type else "118")
+        return {"CodeResult": codes.OK, "ErrorMessage": "success", "ZNSTemplates": templates}
+    return failed(codes.MISSING_TYPE if not sms_type else codes.UNSUPPORTED_TYPE)
 
 
 def get_zns_template_info(state: SimState, data: Body) -> Body:
     """GET GetZnsTemplateInfo: the Error/Message/Data envelope of esms-api.md §5 row 7.8."""
     account = state.account(data)
     if account is None:
-        return {"Data": None, "Error": 101, "Message": message("101")}
+        return info_failed(codes.AUTH_FAILED)
     oa = account.oas.get(field(data, "oaid"))
     if oa is None or not oa.active:
-        return {"Data": None, "Error": 799, "Message": message("799")}
+        return info_failed(codes.OA_INACTIVE)
     template = oa.templates.get(field(data, "templateid"))
     if template is None:
-        return {"Data": None, "Error": 789, "Message": message("789")}
+        return info_failed(codes.TEMPLATE_NOT_CONFIGURED)
     params = [{"Name": p.name, "Require": p.required, "Type": INFO_TYPES[p.type],
                "MaxLength": p.max_length, "MinLength": p.min_length, "AcceptNull": p.accept_null}
-              for p in sorted(template.params, key=lambda p: p.order)]
+              for p in template.ordered_params()]
     return {"Data": {
         "TemplateId": int(template.template_id), "TemplateName": template.name,
         "Status": template.status, "Reason": "", "ListParams": params, "ListButtons": [],
@@ -92,13 +99,13 @@ def get_quota(state: SimState, data: Body) -> Body:
     """POST ZNS/GetQuota: the OA's daily quota and what is left of it today."""
     account = state.account(data)
     if account is None:
-        return failed("101")
+        return failed(codes.AUTH_FAILED)
     oa = account.oas.get(field(data, "oaid"))
     if oa is None or not oa.active:
-        return failed("799")
+        return failed(codes.OA_INACTIVE)
     with state.lock:
         remaining = state.remaining_quota(oa)
-    return {"CodeResult": "100", "ErrorMessage": "success", "DailyQuota": oa.daily_quota,
+    return {"CodeResult": codes.OK, "ErrorMessage": "success", "DailyQuota": oa.daily_quota,
             "RemainingQuota": max(remaining, 0), "DailyQuotaPromotion": 0,
             "RemainingQuotaPromotion": 0, "MonthlyPromotionQuota": 0,
             "RemainingMonthlyPromotionQuota": 0, "EstimatedNextMonthPromotionQuota": 0}
@@ -107,26 +114,26 @@ def get_quota(state: SimState, data: Body) -> Body:
 def get_list_zoa(state: SimState, data: Body) -> Body:
     account = state.account(data)
     if account is None:
-        return failed("101")
+        return failed(codes.AUTH_FAILED)
     oas = [{"OAID": oa.oa_id, "OAName": oa.name} for oa in account.oas.values() if oa.active]
-    return {"CodeResult": "100", "ErrorMessage": "success", "ZOAList": oas}
+    return {"CodeResult": codes.OK, "ErrorMessage": "success", "ZOAList": oas}
 
 
 def get_balance(state: SimState, data: Body) -> Body:
     account = state.account(data)
     if account is None:
-        return {"Balance": 0, "CodeResponse": "101", "ErrorMessage": message("101")}
+        return {"Balance": 0, "CodeResponse": codes.AUTH_FAILED, "ErrorMessage": message(codes.AUTH_FAILED)}
     with state.lock:
         state.sweep(state.now())  # pending refunds of failed ZNS
-        return {"Balance": number(account.balance), "CodeResponse": "100",
+        return {"Balance": number(account.balance), "CodeResponse": codes.OK,
                 "UserID": account.user_id}
 
 
 def get_list_brandname(state: SimState, data: Body) -> Body:
     account = state.account(data)
     if account is None:
-        return failed("101")
-    return {"CodeResponse": "100", "ListBrandName": [
+        return failed(codes.AUTH_FAILED)
+    return {"CodeResponse": codes.OK, "ListBrandName": [
         {"Brandname": b.name, "Type": b.type} for b in account.brandnames.values()]}
 
 
@@ -141,18 +148,18 @@ def _own(state: SimState, data: Body, sms_id: str) -> Message | None:
 def query_zns_status(state: SimState, data: Body) -> Body:
     """POST QueryZnsStatus: ErrorInfo null and FinalStatus "0" until the outcome is final."""
     if state.account(data) is None:
-        return failed("101")
+        return failed(codes.AUTH_FAILED)
     sms_id = field(data, "smsid")
     if not sms_id:
-        return failed("851")
+        return failed(codes.MISSING_ID)
     with state.lock:
         now = state.now()
         state.sweep(now)
         msg = _own(state, data, sms_id)
         if msg is None or msg.channel != "zns":
-            return failed("854")
+            return failed(codes.NO_DATA)
         send_status, ok, bad, price = msg.view(now)
-        return {"CodeResult": "100", "Data": {
+        return {"CodeResult": codes.OK, "Data": {
             "ErrorInfo": msg.error_info if msg.final else None,
             "FinalStatus": "1" if msg.final else "0", "SMSID": sms_id,
             "SendFailed": bad, "SendStatus": send_status, "SendSuccess": ok,
@@ -164,15 +171,15 @@ def get_send_status(state: SimState, data: Body) -> Body:
     """GET GetSendStatus: CodeResponse envelope; 105 for unknown, sandbox or >7-day-old ids."""
     sms_id = field(data, "refid")
     if state.account(data) is None:
-        return {"CodeResponse": "101", "SMSID": sms_id}
+        return {"CodeResponse": codes.AUTH_FAILED, "SMSID": sms_id}
     with state.lock:
         now = state.now()
         state.sweep(now)
         msg = _own(state, data, sms_id)
         if msg is None or now - msg.created > STATUS_DAYS:
-            return {"CodeResponse": "105", "SMSID": sms_id, "ErrorMessage": message("105")}
+            return {"CodeResponse": codes.NOT_FOUND, "SMSID": sms_id, "ErrorMessage": message(codes.NOT_FOUND)}
         send_status, ok, bad, price = msg.view(now)
-        return {"CodeResponse": "100", "SMSID": sms_id, "SendFailed": bad,
+        return {"CodeResponse": codes.OK, "SMSID": sms_id, "SendFailed": bad,
                 "SendStatus": send_status, "SendSuccess": ok, "TotalPrice": float(price),
                 "TotalReceiver": 1, "TotalSent": 1}
 
@@ -180,10 +187,10 @@ def get_send_status(state: SimState, data: Body) -> Body:
 def get_zalo_message_status(state: SimState, data: Body) -> Body:
     """POST GetZaloMessageStatus by Zalo msg id: status -1 unknown, 0 not yet on phone, 1 ok."""
     if state.account(data) is None:
-        return failed("101")
+        return failed(codes.AUTH_FAILED)
     msg_id = field(data, "messageid")
     if not msg_id:
-        return failed("851")
+        return failed(codes.MISSING_ID)
     with state.lock:
         state.sweep(state.now())
         msg = state.by_zalo_id.get(msg_id)
@@ -195,7 +202,7 @@ def get_zalo_message_status(state: SimState, data: Body) -> Body:
         else:
             info = {"delivery_time": "", "status": 0,
                     "message": "The message was sent to Zalo server but not yet delivered"}
-    return {"CodeResult": "100", "Data": info, "ErrorMessage": "success. "}
+    return {"CodeResult": codes.OK, "Data": info, "ErrorMessage": "success. "}
 
 
 def _parse_vn(value: str) -> float | None:
@@ -208,12 +215,12 @@ def _parse_vn(value: str) -> float | None:
 def get_sms_sent_data(state: SimState, data: Body) -> Body:
     """POST GetSmsSentData_V2: messages created in [From, To], pages of at most 500."""
     if state.account(data) is None:
-        return failed("101")
+        return failed(codes.AUTH_FAILED)
     start, end = _parse_vn(field(data, "from")), _parse_vn(field(data, "to"))
     if start is None:
-        return {"CodeResult": "110", "ErrorMessage": "FromDate is invalid date format."}
+        return {"CodeResult": codes.BAD_DATA, "ErrorMessage": "FromDate is invalid date format."}
     if end is None:
-        return {"CodeResult": "110", "ErrorMessage": "ToDate is invalid date format."}
+        return {"CodeResult": codes.BAD_DATA, "ErrorMessage": "ToDate is invalid date format."}
     page = max(int(field(data, "page") or 1), 1)
     size = min(max(int(field(data, "pagesize") or 500), 1), 500)
     sms_type = field(data, "smstype")
@@ -232,13 +239,13 @@ def get_sms_sent_data(state: SimState, data: Body) -> Body:
                 "SendResult": (1 if ok else 0) if m.final else 2, "SendStatus": send_status,
                 "SentTime": wcf_date(m.send_at), "SmsId": m.seq, "SmsType": m.type_id,
             })
-    return {"CodeResult": "100", "CountTotal": len(rows), "SentData": sent}
+    return {"CodeResult": codes.OK, "CountTotal": len(rows), "SentData": sent}
 
 
 def get_callback(state: SimState, data: Body) -> Body:
     """POST status-sms ZaloCallback/GetCallback: final ZNS sends that carried a CallbackUrl."""
     if state.account(data) is None:
-        return {"Code": 101, "Message": message("101")}
+        return {"Code": int(codes.AUTH_FAILED), "Message": message(codes.AUTH_FAILED)}
     ids = data.get("listrefid") or []
     if isinstance(ids, str):
         ids = [i.strip() for i in ids.split(",") if i.strip()]
@@ -254,18 +261,18 @@ def get_callback(state: SimState, data: Body) -> Body:
                 "SMSID": msg.sms_id, "SendFailed": int(not ok), "SendSuccess": int(ok),
                 "SendStatus": 5, "TotalPrice": float(msg.price), "TotalReceiver": 1,
                 "TotalSent": 1, "RequestId": msg.request_id, "TypeId": msg.type_id,
-                "Telcoid": SimState.telco(msg.phone), "PhoneNumber": msg.phone,
+                "Telcoid": telco_id(msg.phone), "PhoneNumber": msg.phone,
                 "CallbackUrl": msg.callback_url, "Partnerids": msg.zalo_msg_id if ok else "",
                 "ErrorInfo": error_info_json(msg), "OAId": msg.oa_id, "ZnsTempId": msg.temp_id,
             })
-    return {"Code": 100, "Message": "Success", "Data_callback": rows}
+    return {"Code": int(codes.OK), "Message": "Success", "Data_callback": rows}
 
 
 def _phones(raw: str) -> tuple[list[str], str | None]:
     """Comma-separated phones of an estimate, or the first invalid one."""
     phones = []
     for part in (p.strip() for p in raw.split(",")):
-        phone = canonical_phone(part)
+        phone = local_mobile(part)
         if phone is None:
             return [], part
         phones.append(phone)
@@ -280,12 +287,12 @@ def summary_zalo(state: SimState, data: Body) -> Body:
         return ctx
     phones, bad = _phones(field(data, "phone"))
     if bad is not None:
-        return {"CodeResult": "108", "ErrorMessage": bad_phone_message(bad)}
+        return {"CodeResult": codes.BAD_PHONE, "ErrorMessage": bad_phone_message(bad)}
     problem = state.checker(ctx[2]).problem(data.get("params"))
     if problem is not None:
-        return {"CodeResult": "790", "ErrorMessage": f"{message('790')}: {problem}"}
+        return {"CodeResult": codes.WRONG_ZNS_DATA, "ErrorMessage": zns_data_error(problem)}
     price = zns_price(state, data)[1]
-    return {"CodeResult": "100", "ErrorMessage": "success",
+    return {"CodeResult": codes.OK, "ErrorMessage": "success",
             "TotalPrice": number(price * len(phones)), "TotalReceiver": len(phones)}
 
 
@@ -293,13 +300,13 @@ def summary_sms(state: SimState, data: Body) -> Body:
     """GET SummaryMultipleMessage_V4_get: price estimate of a CSKH SMS."""
     account = state.account(data)
     if account is None:
-        return failed("101")
+        return failed(codes.AUTH_FAILED)
     if field(data, "brandname") not in account.brandnames:
-        return failed("104")
+        return failed(codes.NO_BRANDNAME)
     phones, bad = _phones(field(data, "phone"))
     if bad is not None:
-        return {"CodeResult": "108", "ErrorMessage": bad_phone_message(bad)}
+        return {"CodeResult": codes.BAD_PHONE, "ErrorMessage": bad_phone_message(bad)}
     unicode = field(data, "isunicode", "unicode") == "1"
     price = sms_price(state, text(data.get("content")), unicode)
-    return {"CodeResult": "100", "ErrorMessage": "success",
+    return {"CodeResult": codes.OK, "ErrorMessage": "success",
             "TotalPrice": number(price * len(phones)), "TotalReceiver": len(phones)}

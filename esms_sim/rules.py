@@ -1,7 +1,9 @@
-"""Request reading and validation rules: lenient field access, phones (108), ZNS params (790).
+"""Request reading and the ZNS param check (790): lenient field access, template value rules.
 
 eSMS is a WCF service whose docs mix string and number scalars and vary field-name casing,
 so the simulator lower-cases names once and turns every scalar into its string form.
+ZNS values follow esms-api.md §3.8: Limit for every type, type_number digits only and at most
+12 of them, type_date a real dd/MM/yyyy date; type_cta_url must hold no whitespace (a choice).
 """
 
 from __future__ import annotations
@@ -10,26 +12,12 @@ import re
 from datetime import date
 from typing import Any
 
-from esms.codes import esms_code
-from esms.models import ParamType, ZnsTemplate
-from zns.phones import is_valid_mobile
+from esms_sim.models import ParamType, ZnsTemplate
 
-# Texts the vendor docs show verbatim; other codes use the English meaning from esms/codes.py.
-DOC_MESSAGES: dict[str, str] = {
-    "101": "Authorize Failed",
-    "104": "Brand name code is not exist",
-    "124": "Request exist 1",
-    "146": "Sai template Brandname CSKH",
-    "687": "Each request has at most 500 items",
-    "789": "TemplateId is not config",
-}
 INVALID_REQUEST: dict[str, str] = {"error": "Invalid request"}
+MAX_NUMBER_DIGITS = 12
 _DATE = re.compile(r"(\d{2})/(\d{2})/(\d{4})")
-
-
-def message(code: str) -> str:
-    """ErrorMessage for a code: the documented text when there is one, else the code table's."""
-    return DOC_MESSAGES.get(code) or esms_code(code).en
+_WHITESPACE = re.compile(r"\s")
 
 
 def lower_keys(data: dict[str, Any]) -> dict[str, Any]:
@@ -58,20 +46,6 @@ def field(data: dict[str, Any], *names: str) -> str:
     return ""
 
 
-def canonical_phone(raw: str) -> str | None:
-    """The 0xxxxxxxxx form the gateway stores, or None for a 108; 84xxxxxxxxx is converted."""
-    phone = raw
-    if phone.startswith("+84"):
-        phone = phone[1:]
-    if len(phone) == 11 and phone.startswith("84"):
-        phone = "0" + phone[2:]
-    return phone if is_valid_mobile(phone) else None
-
-
-def bad_phone_message(raw: str) -> str:
-    return f"The phone number {raw} is not valid."
-
-
 def _valid_date(value: str) -> bool:
     m = _DATE.fullmatch(value)
     if not m:
@@ -83,15 +57,27 @@ def _valid_date(value: str) -> bool:
     return True
 
 
+def value_problem(name: str, kind: ParamType, value: str) -> str | None:
+    """Why one non-empty value breaks its RequireType, or None."""
+    if kind is ParamType.NUMBER and not (
+        value.isascii() and value.isdigit() and len(value) <= MAX_NUMBER_DIGITS
+    ):
+        return f"{name} must be digits only, at most {MAX_NUMBER_DIGITS}"
+    if kind is ParamType.DATE and not _valid_date(value):
+        return f"{name} must be a date dd/MM/yyyy"
+    if kind is ParamType.URL and _WHITESPACE.search(value):
+        return f"{name} must be a URL without spaces"
+    return None
+
+
 class ParamChecker:
     """Pre-compiled 790 check of one template's positional Params (kept tiny for bulk speed)."""
 
     __slots__ = ("specs",)
 
     def __init__(self, template: ZnsTemplate) -> None:
-        ordered = sorted(template.params, key=lambda p: p.order)
         self.specs = [(p.name, p.type, p.max_length or 10_000, p.min_length,
-                       p.required and not p.accept_null) for p in ordered]
+                       p.required and not p.accept_null) for p in template.ordered_params()]
 
     def problem(self, params: Any) -> str | None:
         """Why the values do not fit the template, or None when they do."""
@@ -107,10 +93,8 @@ class ParamChecker:
                 continue
             if len(value) > max_len or len(value) < min_len:
                 return f"{name} length must be {min_len}..{max_len}"
-            if kind is ParamType.NUMBER and not (
-                value.isascii() and value.isdigit() and len(value) <= 12
-            ):
-                return f"{name} must be digits only, at most 12"
-            if kind is ParamType.DATE and not _valid_date(value):
-                return f"{name} must be a date dd/MM/yyyy"
+            if kind is not ParamType.TEXT:
+                found = value_problem(name, kind, value)
+                if found is not None:
+                    return found
         return None

@@ -29,10 +29,9 @@ Brandnames (CSKH, Type 2) and their templates (GetTemplate rows: TempId = id * 1
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from esms.models import Brandname, ParamType, ZnsParam, ZnsTemplate
-from esms.sms_templates import SmsTemplate
+from esms_sim.models import Brandname, ParamType, SmsTemplate, ZnsParam, ZnsTemplate
 
 DEMO_API_KEY = "DEMO_API_KEY"
 DEMO_SECRET_KEY = "DEMO_SECRET_KEY"
@@ -149,8 +148,7 @@ def build_accounts() -> dict[str, AccountSeed]:
     demo_oa = OaSeed(DEMO_OA_ID, DEMO_OA_NAME, True, DEFAULT_DAILY_QUOTA,
                      {t.template_id: t for t in _zns_templates(DEMO_OA_ID)})
     order = demo_oa.templates[ORDER_TEMPLATE_ID]
-    demo_oa.templates[DEMO_ORDER_TEMPLATE_ID] = order.model_copy(
-        update={"template_id": DEMO_ORDER_TEMPLATE_ID})
+    demo_oa.templates[DEMO_ORDER_TEMPLATE_ID] = replace(order, template_id=DEMO_ORDER_TEMPLATE_ID)
     inactive = OaSeed(INACTIVE_OA_ID, "ZNS Shop Ngung Hoat Dong", False, DEFAULT_DAILY_QUOTA,
                       {t.template_id: t for t in _zns_templates(INACTIVE_OA_ID)})
     account = AccountSeed(

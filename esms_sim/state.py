@@ -17,11 +17,12 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from esms.models import ZnsTemplate
+from esms_sim.codes import DUPLICATE, NO_BALANCE, OK
+from esms_sim.models import ZnsTemplate
 from esms_sim.outcomes import ZNS_OUTCOMES, FaultRule, SimConfig
+from esms_sim.phones import telco_id
 from esms_sim.rules import ParamChecker, field
 from esms_sim.seed import UNCONFIGURED_TEMPLATES, AccountSeed, OaSeed, build_accounts
-from zns.phones import telco_id
 
 DEDUPE_SECONDS = 24 * 3600
 VN_OFFSET = 7 * 3600
@@ -213,16 +214,16 @@ class SimState:
         price: float, now: float, send_at: float = 0.0, oa_id: str = "", temp_id: str = "",
         content: str = "", campaign: str = "", callback_url: str = "", sandbox: bool = False,
     ) -> tuple[str, str]:
-        """Store, charge and schedule one send: ("100", SMSID), ("103", "") or ("124", "").
+        """Store, charge and schedule one send: (OK, SMSID), (NO_BALANCE, "") or (DUPLICATE, "").
 
         A sandbox send is checked against stored RequestIds and answered like a real one, but
         nothing is stored, charged, counted or delivered (esms-api.md §11)."""
         if self.duplicate(account.api_key, request_id, now):
-            return "124", ""
+            return DUPLICATE, ""
         if sandbox:
-            return "100", self.new_sms_id()
+            return OK, self.new_sms_id()
         if account.balance < price:
-            return "103", ""
+            return NO_BALANCE, ""
         account.balance -= price
         if request_id:
             self._request_ids[(account.api_key, request_id)] = now
@@ -255,7 +256,7 @@ class SimState:
             self._counts[(phone, channel)] = [1, 0]
         else:
             counter[0] += 1
-        return "100", sms_id
+        return OK, sms_id
 
     def _take_quota(self, oa: OaSeed, now: float) -> bool:
         day = int((now + VN_OFFSET) // 86400)
@@ -289,6 +290,11 @@ class SimState:
             if msg.callback_url:
                 self._callbacks.append(msg)
 
+    def requeue_callback(self, msg: Message) -> None:
+        """Put back a callback whose delivery was cut short (server going down)."""
+        with self.lock:
+            self._callbacks.append(msg)
+
     def due_callbacks(self) -> list[Message]:
         """Messages that became final since the last call and carry a CallbackUrl."""
         with self.lock:
@@ -305,4 +311,5 @@ class SimState:
 
     @staticmethod
     def telco(phone: str) -> int:
+        """eSMS telco id of a stored number, as callbacks and GetCallback report it."""
         return telco_id(phone)

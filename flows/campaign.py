@@ -7,10 +7,8 @@ the ledger, not Prefect, guarantees each phone gets at most one message per chan
 
 from __future__ import annotations
 
-import os
 import time
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger
@@ -22,6 +20,7 @@ from prefect.utilities.annotations import quote
 
 from esms import EsmsConfigError, EsmsError
 from flows.sms_fallback import sms_fallback
+from flows.tasks._common import resolve_account
 from flows.tasks.campaign import (
     await_delivery_task,
     ingest_task,
@@ -32,32 +31,17 @@ from flows.tasks.campaign import (
 )
 from flows.tasks.report import publish_report_task
 from zns.campaign.context import CampaignContext
-from zns.campaign.fallback import render_sms
+from zns.campaign.errors import CampaignStopped
+from zns.campaign.identity import campaign_id_for
+from zns.campaign.prepare import delivery_since, preflight_input, register_campaign, run_context, zns_batches
 from zns.campaign.sending import BatchStats
-from zns.ledger import CampaignStatus, MessageState
+from zns.ledger import CampaignStatus
 from zns.outcomes import Channel
-from zns.runtime import get_ledger
+from zns.runtime import get_ledger, report_dir
 from zns.spec import CampaignSpec, slugify
-from zns.timeutil import VN, to_vn_naive, vn_now
+from zns.timeutil import require_future, to_vn_naive, vn_now
 
 MAX_PARALLEL_BATCHES = 32
-
-
-class CampaignStopped(RuntimeError):
-    """The campaign stopped before sending everything; the message is one line for the operator."""
-
-
-def default_campaign_id(spec: CampaignSpec) -> str:
-    """Stable per flow run: a retry of the run is the same campaign, a new scheduled run is not.
-
-    A dry run gets its own id, so checking a SPEC never mixes with the campaign it checks."""
-    if spec.campaign_id:
-        base = spec.campaign_id
-    else:
-        run_id = flow_run.get_id()
-        suffix = run_id.replace("-", "")[:12] if run_id else spec.fingerprint()
-        base = f"{slugify(spec.campaign_name, 40)}-{suffix}"
-    return f"{base[:56]}-dry-run" if spec.dry_run else base
 
 
 def run_date() -> date:
@@ -66,20 +50,24 @@ def run_date() -> date:
     return to_vn_naive(scheduled).date() if scheduled else vn_now().date()
 
 
-def wait_until_send_at(spec: CampaignSpec) -> None:
-    """"Send at" given in the SPEC: everything is validated first, the sends wait for the time."""
+def checked_send_at(spec: CampaignSpec) -> datetime | None:
+    """"Send at" from the run form or a SPEC: refused before anything else when it has passed
+    at the time the run was meant to start (a retry of the run keeps that time)."""
     if spec.send_at is None:
+        return None
+    scheduled = flow_run.get_scheduled_start_time()
+    reference = datetime.fromisoformat(scheduled.isoformat()) if scheduled else None
+    return require_future(spec.send_at, reference)
+
+
+def wait_until(at: datetime | None) -> None:
+    """Everything is validated first; the sends wait for the time."""
+    if at is None:
         return
-    at = spec.send_at.replace(tzinfo=VN) if spec.send_at.tzinfo is None else spec.send_at
-    delay = (at - datetime.now(VN)).total_seconds()
+    delay = (at - datetime.now(UTC)).total_seconds()
     if delay > 0:
         get_run_logger().info("send_at %s: waiting %.0f s before sending", at.isoformat(), delay)
         time.sleep(delay)
-
-
-def report_dir(campaign_id: str) -> Path:
-    base = Path(os.environ.get("ZNS_REPORT_DIR", ".zns/reports"))
-    return (base / campaign_id).resolve()
 
 
 def _send_all(spec: CampaignSpec, ctx: CampaignContext, batches: list[list[tuple[str, list[str]]]],
@@ -131,8 +119,9 @@ def _send_all(spec: CampaignSpec, ctx: CampaignContext, batches: list[list[tuple
 def zns_campaign(spec: CampaignSpec) -> dict[str, Any]:
     """Run one campaign end to end and return the one-line summary (counts add up to rows)."""
     logger = get_run_logger()
+    send_at = checked_send_at(spec)
     ledger = get_ledger()
-    campaign_id = default_campaign_id(spec)
+    campaign_id = campaign_id_for(spec, flow_run.get_id())
     out_dir = report_dir(campaign_id)
     out_dir.mkdir(parents=True, exist_ok=True)
     meta: dict[str, Any] = {
@@ -146,28 +135,14 @@ def zns_campaign(spec: CampaignSpec) -> dict[str, Any]:
     logger.info("campaign %s (%s)", campaign_id, spec.campaign_name)
 
     template, sms_template = load_template_task(spec)
+    sandbox = resolve_account(spec.account).sandbox_for(spec.sandbox)
     validation, error_workbook = ingest_task(
         spec, template, sms_template, out_dir / "error-rows.xlsx", run_date()
     )
-    ledger.upsert_campaign(
-        campaign_id,
-        name=spec.campaign_name,
-        oa_id=spec.oa_id,
-        template_id=spec.template_id,
-        message_type=spec.message_type.value,
-        params=spec.model_dump(mode="json"),
-        fallback=spec.fallback.model_dump(mode="json") if spec.fallback else None,
-    )
+    register_campaign(ledger, campaign_id, spec, sandbox=sandbox)
     record_recipients_task(campaign_id, quote(validation))
-    sms_sample = None
-    if sms_template is not None and validation.valid:
-        sms_sample, _ = render_sms(sms_template, validation.valid[0].sms_values)
-    already = sum(1 for m in ledger.messages(campaign_id, Channel.ZNS) if m.state is not MessageState.RELEASED)
-    first = validation.valid[0] if validation.valid else None
-    check = preflight_task(
-        spec, template, (first.phone, list(first.params)) if first else None, sms_sample,
-        max(0, len(validation.valid) - already),
-    )
+    pre = preflight_input(ledger, campaign_id, validation, sms_template)
+    check = preflight_task(spec, template, pre.sample, pre.sms_sample, pre.to_send)
     meta["preflight"] = check.as_dict()
 
     def finish(status: CampaignStatus) -> dict[str, Any]:
@@ -184,21 +159,10 @@ def zns_campaign(spec: CampaignSpec) -> dict[str, Any]:
         finish(CampaignStatus.CONFIG_ERROR)
         raise CampaignStopped(check.problem)
 
-    wait_until_send_at(spec)
-    ctx = CampaignContext(
-        campaign_id=campaign_id,
-        campaign_name=spec.campaign_name,
-        oa_id=spec.oa_id,
-        template_id=spec.template_id,
-        message_type=spec.message_type.value,
-        sandbox=spec.sandbox,
-        claimed_by=flow_run.get_id() or "local",
-        brandname=spec.fallback.brandname if spec.fallback else None,
-    )
-    valid = [(r.phone, list(r.params)) for r in validation.valid]
-    batches = [valid[i : i + spec.batch_size] for i in range(0, len(valid), spec.batch_size)]
-    created = (ledger.campaign(campaign_id) or {}).get("created_at")
-    since = to_vn_naive(created) if isinstance(created, datetime) else to_vn_naive(meta["started_at"])
+    wait_until(send_at)
+    ctx = run_context(spec, campaign_id, sandbox=sandbox, claimed_by=flow_run.get_id() or "local")
+    batches = zns_batches(validation, spec.batch_size)
+    since = delivery_since(ledger, campaign_id, meta["started_at"])
     try:
         _send_all(spec, ctx, batches, check.zns_unit_price)
     except EsmsError as exc:
@@ -208,7 +172,7 @@ def zns_campaign(spec: CampaignSpec) -> dict[str, Any]:
         finish(CampaignStatus.FAILED)  # the report still accounts for every row sent so far
         raise
 
-    if spec.sandbox:
+    if sandbox:
         logger.info("sandbox: eSMS validated the sends; no delivery to wait for")
     else:
         await_delivery_task(spec.account, ctx, Channel.ZNS, spec.fallback_after, since)

@@ -13,11 +13,8 @@ from typing import Any
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 
-from esms import EsmsError
-from flows.campaign import report_dir
 from flows.tasks.reconcile import find_campaigns_task, reconcile_campaign_task
 from flows.tasks.report import publish_report_task
-from zns.accounts import AccountError
 from zns.campaign.reconcile import (
     RECONCILE_DAYS,
     ReconcileSummary,
@@ -25,7 +22,7 @@ from zns.campaign.reconcile import (
     report_meta,
     store_report_stats,
 )
-from zns.runtime import get_ledger, worker_identity
+from zns.runtime import get_ledger, report_dir, worker_identity
 
 
 @flow(
@@ -45,12 +42,7 @@ def zns_reconcile(days: int = RECONCILE_DAYS, account: str | None = None) -> lis
         return []
     summaries: list[ReconcileSummary] = []
     for campaign_id in found:
-        try:
-            summary = reconcile_campaign_task(campaign_id, account, claimed_by)
-        except (EsmsError, AccountError) as exc:
-            row = ledger.campaign(campaign_id) or {}
-            summary = ReconcileSummary(campaign_id, str(row.get("name") or ""), error=str(exc),
-                                       pending=found[campaign_id])
+        summary = reconcile_campaign_task(campaign_id, account, claimed_by)
         row = ledger.campaign(campaign_id)
         if row is not None and needs_report(summary, row):
             out_dir = report_dir(campaign_id)

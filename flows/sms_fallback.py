@@ -16,12 +16,10 @@ from prefect.utilities.annotations import quote
 from esms.sms_templates import SmsTemplate
 from flows.tasks.campaign import await_delivery_task, send_sms_batch_task
 from zns.campaign.context import CampaignContext
-from zns.campaign.fallback import plan_fallback, record_unfit
+from zns.campaign.fallback import prepare_fallback, sms_batches
 from zns.outcomes import Channel
 from zns.runtime import get_ledger
 from zns.spec import CampaignSpec
-
-SMS_BATCH = 500
 
 
 @flow(name="sms-fallback", description="SMS Brandname CSKH cho người nhận không nhận được ZNS (SMS fallback)")
@@ -33,25 +31,14 @@ def sms_fallback(
 ) -> dict[str, Any]:
     """SMS values come from the ledger (computed at validation), so the subflow's parameters stay small."""
     logger = get_run_logger()
-    ledger = get_ledger()
-    candidates = ledger.fallback_candidates(ctx.campaign_id)
-    values_by_phone = ledger.sms_values(ctx.campaign_id, candidates)
-    plan = plan_fallback(candidates, sms_template, values_by_phone)
-    record_unfit(ledger, ctx.campaign_id, plan.unfit, ctx.claimed_by)
+    plan = prepare_fallback(get_ledger(), ctx, sms_template)
     logger.info("fallback: %d SMS to send, %d rows whose text does not fit the template",
                 len(plan.texts), len(plan.unfit))
-    phones = list(plan.texts)
     futures = [
-        send_sms_batch_task.submit(  # type: ignore[call-overload]
-            spec.account,
-            ctx,
-            quote({p: plan.texts[p] for p in phones[i : i + SMS_BATCH]}),
-            sms_template.brandname,
-            i // SMS_BATCH,
-        )
-        for i in range(0, len(phones), SMS_BATCH)
+        send_sms_batch_task.submit(spec.account, ctx, quote(batch), sms_template.brandname, i)  # type: ignore[call-overload]
+        for i, batch in enumerate(sms_batches(plan))
     ]
     sent = sum(f.result().accepted for f in futures)
-    if phones:
+    if plan.texts:
         await_delivery_task(spec.account, ctx, Channel.SMS, spec.fallback_after, since)
-    return {"candidates": len(phones) + len(plan.unfit), "sent": sent, "unfit": len(plan.unfit)}
+    return {"candidates": len(plan.texts) + len(plan.unfit), "sent": sent, "unfit": len(plan.unfit)}

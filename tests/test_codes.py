@@ -58,7 +58,7 @@ def test_table_matches_the_spec_document_when_present() -> None:
     [("100", ResultClass.ACCEPTED), ("101", ResultClass.CONFIG), ("103", ResultClass.CONFIG),
      ("104", ResultClass.CONFIG), ("789", ResultClass.CONFIG), ("790", ResultClass.CONFIG),
      ("799", ResultClass.CONFIG), ("160", ResultClass.TRANSIENT), ("108", ResultClass.PERMANENT),
-     ("124", ResultClass.PERMANENT)],
+     ("124", ResultClass.ACCEPTED)],
 )
 def test_design_classes_of_esms_codes(code: str, cls: ResultClass) -> None:
     assert esms_code(code).result_class is cls

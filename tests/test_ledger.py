@@ -354,7 +354,11 @@ def test_fallback_candidates_never_include_delivered(ledger: Ledger, cid: str) -
     # a late "failed" for the delivered phone must not flip it
     ledger.record_delivery(cid, Channel.ZNS, [DeliveryUpdate.from_error_info(ps[0], "-118")])
     assert ledger.fallback_candidates(cid) == sorted([ps[1], ps[2], ps[4]])
-    ledger.claim(cid, [ps[1]], Channel.SMS, "fallback", texts={ps[1]: "Xin chao"})
+    ledger.claim(cid, [ps[1], ps[2]], Channel.SMS, "fallback", texts={ps[1]: "Xin chao", ps[2]: "Xin chao"})
+    # a claim without an answer (a crashed fallback) is still a candidate: resent, same RequestId
+    assert ledger.fallback_candidates(cid) == sorted([ps[1], ps[2], ps[4]])
+    ledger.record_send_results(cid, Channel.SMS, [SendRecord(ps[1], "100", sms_id="S1")])
+    ledger.mark_ambiguous(cid, Channel.SMS, [ps[2]])
     assert ledger.fallback_candidates(cid) == sorted([ps[2], ps[4]])
     assert ps[0] not in ledger.fallback_candidates(cid)
 
@@ -534,7 +538,9 @@ def test_sms_values_and_campaigns_with_fallback_candidates(ledger: Ledger, cid: 
     mine = {c for c in ledger.campaigns_with_fallback_candidates(since) if c.startswith(cid)}
     assert mine == {with_fallback}  # no fallback configured: never a candidate campaign
     assert with_fallback not in ledger.campaigns_with_fallback_candidates(datetime.now(UTC) + timedelta(minutes=5))
-    ledger.claim(with_fallback, ps[:1], Channel.SMS, "run")  # the SMS is claimed: nothing left to do
+    ledger.claim(with_fallback, ps[:1], Channel.SMS, "run")  # claimed, no answer yet: still to do
+    assert with_fallback in ledger.campaigns_with_fallback_candidates(since)
+    ledger.record_send_results(with_fallback, Channel.SMS, [SendRecord(ps[0], "100", sms_id="S0")])
     assert with_fallback not in ledger.campaigns_with_fallback_candidates(since)
 
 

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import socket
 import time
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from esms.models import ParamType, ZnsParam, ZnsTemplate
+import esms_sim
+from esms_sim.models import ParamType, ZnsParam, ZnsTemplate
+from esms_sim.outcomes import unit
 from esms_sim.seed import (
     BIRTHDAY_TEMPLATE_ID,
     DEMO_API_KEY,
@@ -315,6 +319,7 @@ def test_lifecycle_late_failures_and_get_callbacks(
     assert (ok["SMSID"], ok["SendStatus"], ok["SendSuccess"], ok["TypeId"]) == (
         ids["0912000001"], "5", "1", "25")
     assert ok["RequestId"] == "lc-0912000001" and ok["oaid"] == DEMO_OA_ID
+    assert ok["telcoid"] == "3"  # 091 is Vinaphone
     assert ok["TotalPrice"] == "300.0000" and ok["partnerids"]
     assert json.loads(ok["error_info"]) == {"error": 0, "message": "Success"}
     assert json.loads(calls["0912000003"]["error_info"])["error"] == -118
@@ -449,6 +454,125 @@ def test_bad_config_is_rejected(simulator: SimulatorServer) -> None:
     response = HTTP.post(simulator.root_url + "/_sim/config",
                           json={"faults": [{"kind": "explode", "count": 1}]})
     assert response.status_code == 400
+    for fault in ({"kind": "partial", "count": 1, "omitt": 0.5},
+                  {"kind": "partial", "count": 1, "endpoint": "GetBalance_json"},
+                  {"kind": "partial", "count": 1, "omit": 1.5},
+                  {"kind": "code160", "count": 1, "after_processing": True}):
+        response = HTTP.post(simulator.root_url + "/_sim/config", json={"faults": [fault]})
+        assert response.status_code == 400, fault
+
+
+def test_fault_partial_bulk_answer_leaves_items_out(simulator: SimulatorServer) -> None:
+    simulator.state.configure(zns_rates={}, faults=[
+        {"kind": "partial", "count": 1, "omit": 0.5, "processed": 0.5}])
+    items = [{"Phone": f"09123450{i:02d}", "Params": [str(i)], "RequestId": f"part-{i}"}
+             for i in range(20)]
+    reply = bulk(simulator, items)
+    answered = {d["Phone"] for d in reply["detail"]}
+    omitted = [i for i in items if i["Phone"] not in answered]
+    stored = {m.phone for m in simulator.state.messages.values()}
+    processed = [i for i in omitted if i["Phone"] in stored]
+    lost = [i for i in omitted if i["Phone"] not in stored]
+    assert processed and lost and len(answered) + len(omitted) == 20
+    assert {d["CodeResult"] for d in reply["detail"]} == {"100"}
+    assert (reply["TotalSuccess"], reply["TotalFail"]) == (20 - len(lost), 0)
+    rows = post(simulator, "GetSmsSentData_V2", {**AUTH, "From": "2000-01-01 00:00:00",
+                                                 "To": "2999-01-01 00:00:00"})["SentData"]
+    assert {r["Phone"] for r in rows} == answered | {i["Phone"] for i in processed}
+
+    again = bulk(simulator, omitted)  # the fault was used up: a normal answer
+    codes = {d["Phone"]: d["CodeResult"] for d in again["detail"]}
+    assert codes == {**{i["Phone"]: "124" for i in processed}, **{i["Phone"]: "100" for i in lost}}
+    simulator.state.advance(5)
+    per_phone = simulator.state.counts()["phones"]
+    assert all(per_phone[i["Phone"]]["zns"] == {"received": 1, "delivered": 1} for i in items)
+
+
+def test_fault_partial_leaves_out_at_least_one_item(simulator: SimulatorServer) -> None:
+    simulator.state.configure(faults=[
+        {"endpoint": "*", "kind": "partial", "rate": 1.0, "omit": 0.0, "processed": 1.0}])
+    assert post(simulator, "GetBalance_json", AUTH)["CodeResponse"] == "100"  # bulk only
+    reply = bulk(simulator, [{"Phone": "0912345678", "Params": ["1"], "RequestId": "one"},
+                             {"Phone": "0912345679", "Params": ["2"]}])
+    assert len(reply["detail"]) == 1 and reply["TotalSuccess"] == 2  # processed=1.0: both stored
+    simulator.state.configure(faults=[])
+    assert bulk(simulator, [{"Phone": "0912345678", "Params": ["1"], "RequestId": "one"}])[
+        "detail"][0]["CodeResult"] == "124"
+    assert simulator.state.counts()["totals"]["zns"]["received"] == 2
+
+
+def test_fault_code160_answers_unprocessed_in_each_envelope(simulator: SimulatorServer) -> None:
+    simulator.state.configure(faults=[{"endpoint": "*", "kind": "code160", "count": 4}])
+    assert send_zns(simulator, "0912345678", RequestId="tps-1") == {
+        "CodeResult": "160", "CountRegenerate": 0, "ErrorMessage": "TPS limit exceeded"}
+    assert post(simulator, "GetBalance_json", AUTH)["CodeResponse"] == "160"
+    callback = HTTP.post(simulator.root_url + "/ZaloCallback/GetCallback",
+                         json={**AUTH, "ListRefid": []}).json()
+    assert callback["Code"] == 160
+    assert get(simulator, "GetZnsTemplateInfo", {**AUTH, "OAId": DEMO_OA_ID,
+                                                 "TemplateId": OTP_TEMPLATE_ID})["Error"] == 160
+    assert simulator.state.counts()["totals"]["zns"]["received"] == 0
+    assert send_zns(simulator, "0912345678", RequestId="tps-1")["CodeResult"] == "100"
+    simulator.state.configure(faults=[{"endpoint": "send_zns_bulk_v4_post_json",
+                                       "kind": "160", "rate": 1.0}])
+    assert bulk(simulator, [{"Phone": "0912345679", "Params": ["1"]}])["CodeResult"] == "160"
+
+
+def test_fault_slow_with_a_rate_gives_latency_spikes(simulator: SimulatorServer) -> None:
+    def spikes(seed: int) -> list[bool]:
+        return [unit(seed, "fault", "getbalance_json", "slow", n) < 0.25 for n in range(1, 7)]
+
+    seed = next(s for s in range(100) if sum(spikes(s)) == 1)
+    control(simulator, "reset", {"seed": seed, "faults": [
+        {"endpoint": "GetBalance_json", "kind": "slow", "rate": 0.25, "delay": 2.0}]})
+    took = []
+    for _ in range(6):
+        started = time.monotonic()
+        assert post(simulator, "GetBalance_json", AUTH)["CodeResponse"] == "100"
+        took.append(time.monotonic() - started)
+    assert [t >= 2.0 for t in took] == spikes(seed)
+    assert sorted(took)[-2] < 1.0
+
+
+def test_restart_keeps_state_on_the_same_port(callback_receiver: CallbackReceiver) -> None:
+    with SimulatorServer(SimState(seed=0, zns_rates={}, final_delay=0.5)) as sim:
+        port = sim.port
+        first = send_zns(sim, "0912345678", RequestId="outage-1", CallbackUrl=callback_receiver.url)
+        sim.go_down()
+        assert not sim.is_up
+        with pytest.raises(httpx.ConnectError):
+            httpx.post(sim.base_url + "GetBalance_json", json=AUTH, timeout=2)
+        time.sleep(0.7)  # the message becomes final while the gateway is unreachable
+        assert callback_receiver.calls == []
+        sim.come_up()
+        assert sim.is_up and sim.port == port
+        assert send_zns(sim, "0912345678", RequestId="outage-1")["CodeResult"] == "124"
+        assert [c["SMSID"] for c in callback_receiver.wait_for(1)] == [first["SMSID"]]
+        sim.restart(down_seconds=0.1)
+        assert zns_status(sim, first["SMSID"])["Data"]["FinalStatus"] == "1"
+        second = send_zns(sim, "0912345679", CallbackUrl=callback_receiver.url)["SMSID"]
+        assert [c["SMSID"] for c in callback_receiver.wait_for(2)] == [first["SMSID"], second]
+        assert sim.state.counts()["totals"]["zns"] == {"received": 2, "delivered": 2}
+
+
+def test_simulator_imports_nothing_from_the_product() -> None:
+    """The gateway model must not share the product's rules, or their bugs cannot be caught."""
+    offenders = []
+    for path in sorted(Path(esms_sim.__file__).parent.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module or ""]
+            elif (isinstance(node, ast.Call) and node.args
+                  and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)
+                  and getattr(node.func, "attr", getattr(node.func, "id", "")) in (
+                      "import_module", "__import__")):
+                names = [node.args[0].value]
+            else:
+                continue
+            offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] in ("zns", "esms")]
+    assert offenders == []
 
 
 # ---- lookups ---------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import os
 
 from pydantic import BaseModel, SecretStr
 
-from esms import DEFAULT_BASE_URL, EsmsClient
+from esms import DEFAULT_BASE_URL, EsmsClient, sandbox_for
 
 
 class AccountError(ValueError):
@@ -18,6 +18,10 @@ class AccountConfig(BaseModel):
     secret_key: SecretStr
     base_url: str = DEFAULT_BASE_URL
     sandbox: bool = False
+
+    def sandbox_for(self, requested: bool) -> bool:
+        """Whether this account's sends for a campaign asking `requested` go out as sandbox."""
+        return sandbox_for(self.sandbox, requested)
 
     def client(self, **kwargs: object) -> EsmsClient:
         return EsmsClient(

@@ -11,7 +11,7 @@ import json
 import logging
 import os
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -55,14 +55,15 @@ def fail(message: str, code: int) -> None:
 
 def _classify(exc: BaseException) -> int:
     from esms import EsmsConfigError, EsmsError
-    from flows.campaign import CampaignStopped
     from zns.accounts import AccountError
+    from zns.campaign.errors import CampaignStopped
     from zns.demo import DemoError
     from zns.deploy import DeployError
     from zns.recipients import RecipientsFileError
     from zns.spec import SpecError
+    from zns.timeutil import PastTimeError, TimeFormatError
 
-    if isinstance(exc, SpecError | RecipientsFileError):
+    if isinstance(exc, SpecError | RecipientsFileError | PastTimeError | TimeFormatError):
         return EXIT_BAD_INPUT
     if isinstance(exc, AccountError | EsmsConfigError | CampaignStopped | DeployError | DemoError):
         return EXIT_CONFIG
@@ -91,7 +92,8 @@ def _print_summary(summary: dict[str, Any], as_json: bool) -> None:
 
 def run_spec(spec_path: Path, *, dry_run: bool, as_json: bool) -> dict[str, Any]:
     """Load the SPEC, run the flow in this process, return the summary (shared by run/validate)."""
-    from zns.spec import load_spec, slugify
+    from zns.campaign.identity import base_campaign_id
+    from zns.spec import load_spec
 
     try:
         spec = load_spec(spec_path)
@@ -101,7 +103,7 @@ def run_spec(spec_path: Path, *, dry_run: bool, as_json: bool) -> dict[str, Any]
     if dry_run:
         updates["dry_run"] = True
     if not spec.campaign_id:  # the same SPEC file run again is the same campaign
-        updates["campaign_id"] = f"{slugify(spec.campaign_name, 40)}-{spec.fingerprint()}"
+        updates["campaign_id"] = base_campaign_id(spec)
     spec = spec.model_copy(update=updates)
     from flows.campaign import zns_campaign
 
@@ -125,17 +127,16 @@ def run(
     """Run a campaign now (validation, sends, fallback, report); with `send_at` in the SPEC,
     schedule it on the `zns-campaign` deployment instead."""
     from zns.spec import load_spec
-    from zns.timeutil import VN
+    from zns.timeutil import require_future
 
     try:
         loaded = load_spec(spec)
+        at = require_future(loaded.send_at) if loaded.send_at is not None else None
     except Exception as exc:  # noqa: BLE001
         fail(_one_line(exc), _classify(exc))
-    if loaded.send_at is not None:
-        at = loaded.send_at if loaded.send_at.tzinfo else loaded.send_at.replace(tzinfo=VN)
-        if at > datetime.now(VN):
-            _schedule(loaded, at, as_json)
-            return
+    if at is not None and at > datetime.now(UTC):
+        _schedule(loaded, at, as_json)
+        return
     run_spec(spec, dry_run=False, as_json=as_json)
 
 
@@ -164,12 +165,12 @@ def schedule(
     as_json: bool = typer.Option(False, "--json", help="print a one-line JSON summary last"),
 ) -> None:
     """"Send at": a scheduled run of the zns-campaign deployment (same SPEC + time = one run)."""
-    from zns.deploy import parse_vn_time
     from zns.spec import load_spec
+    from zns.timeutil import parse_vn_time, require_future
 
     try:
         loaded = load_spec(spec)
-        moment = parse_vn_time(at)
+        moment = require_future(parse_vn_time(at))
     except Exception as exc:  # noqa: BLE001
         fail(_one_line(exc), EXIT_BAD_INPUT)
     _schedule(loaded, moment, as_json)
@@ -209,9 +210,8 @@ def report(
     as_json: bool = typer.Option(False, "--json", help="print a one-line JSON summary last"),
 ) -> None:
     """Rebuild and print a campaign's report from the ledger."""
-    from flows.campaign import report_dir
-    from zns.campaign.reporting import build_report
-    from zns.runtime import get_ledger
+    from zns.campaign.reporting import read_report
+    from zns.runtime import get_ledger, report_dir
 
     ledger = get_ledger()
     campaign = ledger.campaign(campaign_id)
@@ -224,7 +224,7 @@ def report(
     for key in ("started_at", "finished_at"):
         if isinstance(stats.get(key), str):
             meta[key] = datetime.fromisoformat(stats[key])
-    files = build_report(ledger, campaign_id, meta, report_dir(campaign_id), None, publish=False)
+    files = read_report(ledger, campaign_id, meta, report_dir(campaign_id))
     if not as_json:
         typer.echo(files.markdown)
     _print_summary(files.summary, as_json)

@@ -14,7 +14,6 @@ from typing import Any
 
 from zns.localprefect import stop_process_group
 from zns.spec import CampaignSpec
-from zns.timeutil import VN
 
 ROOT = Path(__file__).resolve().parents[1]
 POOL = "campaigns"
@@ -73,17 +72,6 @@ def start_worker(api_url: str, log_path: Path, env: dict[str, str] | None = None
             start_new_session=True,
         )
     return Worker(process, log_path)
-
-
-def parse_vn_time(text: str) -> datetime:
-    """"2026-12-01 09:00" is Vietnam time; an ISO time with an offset keeps its offset."""
-    try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise DeployError(
-            f"cannot read the time {text!r}: write it as YYYY-MM-DD HH:MM (giờ Việt Nam), e.g. 2026-12-01 09:00"
-        ) from None
-    return moment.replace(tzinfo=VN) if moment.tzinfo is None else moment
 
 
 def schedule_key(spec: CampaignSpec, at: datetime) -> str:

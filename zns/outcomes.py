@@ -33,6 +33,19 @@ class Channel(StrEnum):
     SMS = "sms"
 
 
+class MessageState(StrEnum):
+    """Life of one (campaign, phone, channel) message; transitions are decided in `zns.policy`."""
+
+    CLAIMED = "claimed"  # reserved by a sender, HTTP call may or may not have happened
+    ACCEPTED = "accepted"  # eSMS 100 (or 124: accepted earlier), waiting for delivery
+    REJECTED = "rejected"  # permanent/fallback code at send time: final, not delivered
+    AMBIGUOUS = "ambiguous"  # no answer (timeout, lost, left out of a bulk answer): never final
+    RELEASED = "released"  # config error: nothing sent, the next claim may take it again
+    DELIVERED = "delivered"
+    FAILED = "failed"  # delivery failed (Zalo/eSMS delivery code)
+    UNKNOWN = "unknown"  # no final status before the deadline; a late status may still come
+
+
 @dataclass(slots=True)
 class RecipientOutcome:
     """One input row's end of the story, as the report and the ledger export show it."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 from functools import lru_cache
+from pathlib import Path
 
 from zns.ledger import Ledger
 
@@ -21,3 +22,9 @@ def get_ledger(url: str | None = None) -> Ledger:
 
 def worker_identity() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def report_dir(campaign_id: str) -> Path:
+    """Where a campaign's workbooks live: $ZNS_REPORT_DIR/<campaign id> (default .zns/reports)."""
+    base = Path(os.environ.get("ZNS_REPORT_DIR", ".zns/reports"))
+    return (base / campaign_id).resolve()

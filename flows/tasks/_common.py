@@ -29,12 +29,11 @@ def resolve_account(block_name: str | None) -> AccountConfig:
     return block.config()
 
 
-def with_client(account: AccountConfig, work: Callable[[EsmsClient], Awaitable[T]]) -> T:
-    """Run async domain code with a client bound to this call's event loop, then close it."""
+def run_sync(make: Callable[[], Awaitable[T]]) -> T:
+    """Run async service code from a (sync) task, even where an event loop already runs."""
 
     async def main() -> T:
-        async with account.client() as client:
-            return await work(client)
+        return await make()
 
     try:
         asyncio.get_running_loop()
@@ -44,3 +43,18 @@ def with_client(account: AccountConfig, work: Callable[[EsmsClient], Awaitable[T
     # give the coroutine its own loop in a helper thread.
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, main()).result()
+
+
+def with_client(account: AccountConfig, work: Callable[[EsmsClient], Awaitable[T]]) -> T:
+    """Run async domain code with a client bound to this call's event loop, then close it."""
+
+    async def main() -> T:
+        async with account.client() as client:
+            return await work(client)
+
+    return run_sync(main)
+
+
+def client_for(block_name: str | None) -> EsmsClient:
+    """A client for the named block (or the environment): the reconcile service's factory."""
+    return resolve_account(block_name).client()

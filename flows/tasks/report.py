@@ -19,6 +19,7 @@ def publish_report_task(
 ) -> ReportFiles:
     """Keyed artifacts so data teams can follow a recurring campaign's reports over time."""
     files = build_report(get_ledger(), campaign_id, meta, out_dir, error_workbook)
+    assert files.workbook is not None  # build_report always writes it
     key = slugify(campaign_id, 50)
     create_markdown_artifact(files.markdown, key=f"{key}-report", description="Báo cáo chiến dịch (campaign report)")
     create_table_artifact(

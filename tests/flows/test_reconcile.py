@@ -24,7 +24,7 @@ from zns.accounts import account_from_env
 from zns.campaign.reconcile import reconcile
 from zns.ledger import MessageState
 from zns.ledger.schema import messages
-from zns.ledger.types import NON_FINAL_MESSAGE_STATES
+from zns.policy import NON_FINAL_STATES as NON_FINAL_MESSAGE_STATES
 from zns.outcomes import Channel
 from zns.runtime import get_ledger
 from zns.spec import CampaignSpec

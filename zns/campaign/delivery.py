@@ -17,14 +17,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from esms import EsmsClient, EsmsError, SentRecord
-from esms.codes import ResultClass
+from zns import policy
 from zns.campaign.context import CampaignContext
+from zns.campaign.lookup import match_ours, sent_window, sms_type_of
 from zns.ledger import DeliveryUpdate, Ledger, MessageRow, MessageState, SendRecord
 from zns.outcomes import Channel
 from zns.timeutil import to_vn_naive, vn_now
 
-SMS_TYPES = {"normal": "25", "priority": "24"}
-PAGE = 500
 STRAGGLER_LOOKUPS = 2000  # per sweep: individual lookups for messages the window did not settle
 STALE_SEND_GRACE = timedelta(minutes=30)  # a claimed message is sent (or retried) within this time
 
@@ -40,52 +39,17 @@ class DeliveryStats:
 
 
 async def _bounded(calls: Sequence[Callable[[], Awaitable[Any]]], limit: int) -> list[Any]:
+    """Run the lookups with at most `limit` in flight; a failed lookup settles nothing."""
     gate = asyncio.Semaphore(limit)
 
     async def run(call: Callable[[], Awaitable[Any]]) -> Any:
         async with gate:
             try:
                 return await call()
-            except EsmsError as exc:
-                return exc
+            except EsmsError:
+                return None
 
     return await asyncio.gather(*(run(c) for c in calls))
-
-
-async def sent_window(
-    client: EsmsClient, sms_type: str, since: datetime, until: datetime
-) -> list[SentRecord]:
-    """Every message of the account created in the window (all pages)."""
-    rows: list[SentRecord] = []
-    page = 1
-    while True:
-        total, batch = await client.get_sent_data(sms_type, since, until, page=page, page_size=PAGE)
-        rows.extend(batch)
-        if not batch or page * PAGE >= total:
-            return rows
-        page += 1
-
-
-def _zns_final(message: MessageRow, status: Any) -> DeliveryUpdate | None:
-    if status is None or isinstance(status, EsmsError):
-        return None
-    if not status.final or status.error_info is None:
-        return None
-    return DeliveryUpdate.from_error_info(
-        message.phone, status.error_info, price=status.total_price, sms_id=message.sms_id
-    )
-
-
-def _sms_final(message: MessageRow, status: Any) -> DeliveryUpdate | None:
-    if status is None or isinstance(status, EsmsError):
-        return None
-    if status.send_status == 5 and status.send_success:
-        return DeliveryUpdate(message.phone, MessageState.DELIVERED, "0", ResultClass.ACCEPTED,
-                              status.total_price, message.sms_id)
-    if status.send_status == 4 or (status.send_status == 5 and status.send_failed):
-        return DeliveryUpdate(message.phone, MessageState.FAILED, f"SendStatus{status.send_status}",
-                              ResultClass.PERMANENT, 0.0, message.sms_id)
-    return None
 
 
 class DeliveryWatcher:
@@ -96,7 +60,7 @@ class DeliveryWatcher:
         self.client, self.ledger, self.ctx, self.channel = client, ledger, ctx, channel
         self.since = since - timedelta(minutes=5)
         self.concurrency = concurrency
-        self.sms_type = SMS_TYPES[ctx.message_type] if channel is Channel.ZNS else "2"
+        self.sms_type = sms_type_of(ctx, channel)
         self.include_unknown = include_unknown  # reconcile: also messages a deadline gave up on
 
     def _pending(self) -> list[MessageRow]:
@@ -115,25 +79,24 @@ class DeliveryWatcher:
         ask: list[MessageRow] = []
         for m in pending:
             row = by_id.get(m.sms_id or "")
-            if row is not None and row.send_result == 1:
-                updates.append(DeliveryUpdate(m.phone, MessageState.DELIVERED, "0", ResultClass.ACCEPTED,
-                                              row.price, m.sms_id))
-            elif row is not None and row.send_result == 0 and self.channel is Channel.SMS:
-                updates.append(DeliveryUpdate(m.phone, MessageState.FAILED, "SendResult0",
-                                              ResultClass.PERMANENT, 0.0, m.sms_id))
-            elif m.sms_id and (row is None or row.send_result == 0):
-                ask.append(m)  # a ZNS failure needs its exact Zalo code; or the window missed it
+            update = policy.window_update(self.channel, m.phone, m.sms_id, row)
+            if update is not None:
+                updates.append(update)
+            elif m.sms_id and policy.needs_lookup(self.channel, row):
+                ask.append(m)
         ask = ask[:STRAGGLER_LOOKUPS]
         if self.channel is Channel.ZNS:
             statuses = await _bounded(
                 [lambda m=m: self.client.query_zns_status(m.sms_id, self.ctx.message_type) for m in ask],
                 self.concurrency,
             )
-            updates += [u for m, s in zip(ask, statuses, strict=True) if (u := _zns_final(m, s))]
+            updates += [u for m, s in zip(ask, statuses, strict=True)
+                        if (u := policy.zns_status_update(m.phone, m.sms_id, s))]
         else:
             statuses = await _bounded([lambda m=m: self.client.get_send_status(m.sms_id) for m in ask],
                                       self.concurrency)
-            updates += [u for m, s in zip(ask, statuses, strict=True) if (u := _sms_final(m, s))]
+            updates += [u for m, s in zip(ask, statuses, strict=True)
+                        if (u := policy.sms_status_update(m.phone, m.sms_id, s))]
         stats.lookups += len(ask)
         if updates:
             self.ledger.record_delivery(self.ctx.campaign_id, self.channel, updates)
@@ -142,24 +105,15 @@ class DeliveryWatcher:
                 stats.delivered += 1
             else:
                 stats.failed += 1
-                stats.fallback += u.result_class is ResultClass.FALLBACK
+                stats.fallback += u.fallback
         return len(pending) - len(updates)
-
-    def _match(self, phones: set[str], window: Sequence[SentRecord]) -> dict[str, SentRecord]:
-        """eSMS lists no RequestId: the earliest message of the window to the phone under this
-        campaign name is ours (one message per phone, channel and campaign)."""
-        found: dict[str, SentRecord] = {}
-        for row in window:
-            if row.phone in phones and row.sms_id and row.campaign in (None, self.ctx.campaign_name):
-                found.setdefault(row.phone, row)
-        return found
 
     def _recover_ids(self, pending: Sequence[MessageRow], window: Sequence[SentRecord]) -> None:
         """A 124 answer carries no SMSID: find the earlier send by phone and campaign name."""
         missing = {m.phone for m in pending if not m.sms_id}
         if not missing:
             return
-        found = {phone: row.sms_id for phone, row in self._match(missing, window).items()}
+        found = {phone: row.sms_id for phone, row in match_ours(missing, window, self.ctx.campaign_name).items()}
         if found:
             self.ledger.set_sms_ids(self.ctx.campaign_id, self.channel, found)
 
@@ -174,7 +128,7 @@ class DeliveryWatcher:
         latest = max(m.claimed_at for m in stale if m.claimed_at is not None)
         until = min(vn_now() + timedelta(minutes=1), to_vn_naive(latest) + STALE_SEND_GRACE)
         window = await sent_window(self.client, self.sms_type, self.since, until)
-        found = self._match({m.phone for m in stale}, window)
+        found = match_ours({m.phone for m in stale}, window, self.ctx.campaign_name)
         records = [
             SendRecord(phone, "100", sms_id=row.sms_id, price=row.price or None,
                        error_message="recovered from GetSmsSentData_V2 after an interrupted send")

@@ -25,18 +25,16 @@ from esms import EsmsClient, EsmsError
 from zns.accounts import AccountError
 from zns.campaign.context import CampaignContext
 from zns.campaign.delivery import DeliveryStats, DeliveryWatcher, await_delivery
-from zns.campaign.fallback import plan_fallback, record_unfit
+from zns.campaign.fallback import prepare_fallback, sms_batches
 from zns.campaign.sending import send_sms_batch
 from zns.campaign.templates import load_sms_template
 from zns.ledger import Ledger, MessageRow
 from zns.ledger.schema import utcnow
-from zns.ledger.types import NON_FINAL_MESSAGE_STATES
 from zns.outcomes import Channel
 from zns.timeutil import to_vn_naive, vn_now
 
 RECONCILE_DAYS = 7  # eSMS answers status lookups for 7 days only
 STALE_AFTER = timedelta(minutes=10)  # a claim this old without an answer belongs to a crashed run
-SMS_BATCH = 500
 DEFAULT_SMS_WAIT = 20.0  # seconds to wait for the delivery of fallback SMS sent in this pass
 
 ClientFactory = Callable[[str | None], AbstractAsyncContextManager[EsmsClient]]
@@ -150,10 +148,6 @@ def store_report_stats(ledger: Ledger, campaign_id: str, stats: dict[str, Any]) 
         ledger.set_campaign_status(campaign_id, row["status"], stats)
 
 
-def _count_pending(ledger: Ledger, campaign_id: str) -> int:
-    return sum(1 for m in ledger.messages(campaign_id) if m.state in NON_FINAL_MESSAGE_STATES)
-
-
 def _add(summary: ReconcileSummary, stats: DeliveryStats) -> None:
     summary.delivered += stats.delivered
     summary.failed += stats.failed
@@ -198,17 +192,13 @@ async def reconcile_campaign(
 
     fallback = row.get("fallback_json") or {}
     sent_any = False
-    candidates = ledger.fallback_candidates(campaign_id) if fallback.get("brandname") else []
-    if candidates:
+    if fallback.get("brandname") and ledger.fallback_candidates(campaign_id):
         template = await load_sms_template(client, str(fallback["brandname"]), fallback.get("sms_template_id"))
-        plan = plan_fallback(candidates, template, ledger.sms_values(campaign_id, candidates))
-        record_unfit(ledger, campaign_id, plan.unfit, claimed_by)
+        plan = prepare_fallback(ledger, ctx, template)
         summary.fallback_unfit = len(plan.unfit)
-        phones = list(plan.texts)
-        for i in range(0, len(phones), SMS_BATCH):
-            batch = {p: plan.texts[p] for p in phones[i : i + SMS_BATCH]}
-            result = await send_sms_batch(client, ledger, ctx, batch, brandname=template.brandname,
-                                          index=i // SMS_BATCH)
+        for i, batch in enumerate(sms_batches(plan)):
+            result = await send_sms_batch(client, ledger, ctx, batch, brandname=template.brandname, index=i,
+                                          stale_before=stale_before)
             summary.fallback_sent += result.accepted
             sent_any = sent_any or result.claimed > 0
 
@@ -219,8 +209,32 @@ async def reconcile_campaign(
     else:
         await sms.sweep(stats)
     _add(summary, stats)
-    summary.pending = _count_pending(ledger, campaign_id)
+    summary.pending = ledger.pending_count(campaign_id)
     return summary
+
+
+async def reconcile_one(
+    ledger: Ledger,
+    client_factory: ClientFactory,
+    campaign_id: str,
+    *,
+    claimed_by: str,
+    default_account: str | None = None,
+    now: datetime | None = None,
+    sms_wait: float = DEFAULT_SMS_WAIT,
+) -> ReconcileSummary:
+    """One campaign with its own account (block name in its params), else the default; an eSMS
+    or account error is recorded in the summary, never raised, so a pass goes on."""
+    row = ledger.campaign(campaign_id) or {}
+    name = str(row.get("name") or "")
+    try:
+        async with client_factory(campaign_account(row) or default_account) as client:
+            return await reconcile_campaign(client, ledger, campaign_id, claimed_by=claimed_by, now=now,
+                                            sms_wait=sms_wait)
+    except ReconcileSkipped as exc:
+        return ReconcileSummary(campaign_id, name, skipped=str(exc))
+    except (EsmsError, AccountError) as exc:
+        return ReconcileSummary(campaign_id, name, error=str(exc), pending=ledger.pending_count(campaign_id))
 
 
 async def reconcile(
@@ -234,23 +248,14 @@ async def reconcile(
     sms_wait: float = DEFAULT_SMS_WAIT,
     campaign_ids: Iterable[str] | None = None,
 ) -> list[ReconcileSummary]:
-    """Every campaign with work in the last `days` days, one after the other; an eSMS or account
-    error is recorded in that campaign's summary and the pass goes on with the next one."""
+    """Every campaign with work in the last `days` days, one after the other (the same steps
+    the `zns-reconcile` flow runs as one task per campaign)."""
     moment = now or utcnow()
     ids = list(campaign_ids) if campaign_ids is not None else list(
         campaigns_to_reconcile(ledger, moment - timedelta(days=days))
     )
-    out: list[ReconcileSummary] = []
-    for campaign_id in ids:
-        row = ledger.campaign(campaign_id) or {}
-        account = campaign_account(row) or default_account
-        try:
-            async with client_factory(account) as client:
-                out.append(await reconcile_campaign(client, ledger, campaign_id, claimed_by=claimed_by,
-                                                    now=moment, sms_wait=sms_wait))
-        except ReconcileSkipped as exc:
-            out.append(ReconcileSummary(campaign_id, str(row.get("name") or ""), skipped=str(exc)))
-        except (EsmsError, AccountError) as exc:
-            out.append(ReconcileSummary(campaign_id, str(row.get("name") or ""), error=str(exc),
-                                        pending=_count_pending(ledger, campaign_id)))
-    return out
+    return [
+        await reconcile_one(ledger, client_factory, campaign_id, claimed_by=claimed_by,
+                            default_account=default_account, now=moment, sms_wait=sms_wait)
+        for campaign_id in ids
+    ]

@@ -17,7 +17,7 @@ from zns.report import CampaignMeta, CampaignSummary, render_markdown, state_rea
 
 @dataclass(slots=True)
 class ReportFiles:
-    workbook: Path
+    workbook: Path | None  # None: `read_report` found no workbook written yet
     markdown: str
     table: list[dict[str, Any]]
     summary: dict[str, Any]  # the CLI's one-line JSON summary
@@ -39,24 +39,15 @@ def _meta(campaign_id: str, meta: dict[str, Any]) -> CampaignMeta:
     )
 
 
-def build_report(
-    ledger: Ledger,
-    campaign_id: str,
-    meta: dict[str, Any],
-    out_dir: Path,
-    error_workbook: Path | None,
-    *,
-    publish: bool = True,
-) -> ReportFiles:
-    """Give every row its final state, then write the workbook; totals are checked to add up."""
-    if "dry_run" not in meta:  # rebuilt later (zns report, reconcile): the stored parameters say
-        params = (ledger.campaign(campaign_id) or {}).get("params_json") or {}
-        meta = {**meta, "dry_run": bool(params.get("dry_run"))}
-    ledger.finalize(campaign_id, dry_run=bool(meta["dry_run"]))
-    outcomes = ledger.outcomes(campaign_id)
-    summary = CampaignSummary.from_outcomes(outcomes, _meta(campaign_id, meta))
-    out_dir.mkdir(parents=True, exist_ok=True)
-    workbook = write_workbook(summary, outcomes, out_dir / f"report-{campaign_id}.xlsx")
+def _dry_run(ledger: Ledger, campaign_id: str, meta: dict[str, Any]) -> bool:
+    """Rebuilt later (zns report, reconcile): the stored parameters say whether it was a dry run."""
+    if "dry_run" in meta:
+        return bool(meta["dry_run"])
+    params = (ledger.campaign(campaign_id) or {}).get("params_json") or {}
+    return bool(params.get("dry_run"))
+
+
+def _markdown(summary: CampaignSummary, meta: dict[str, Any]) -> str:
     markdown = render_markdown(summary)
     preflight = meta.get("preflight")
     if isinstance(preflight, dict):
@@ -70,10 +61,42 @@ def build_report(
         )
         if preflight.get("problem"):
             markdown += f"- **Dừng (stopped):** {preflight['problem']}\n"
+    return markdown
+
+
+def workbook_path(out_dir: Path, campaign_id: str) -> Path:
+    return out_dir / f"report-{campaign_id}.xlsx"
+
+
+def build_report(
+    ledger: Ledger,
+    campaign_id: str,
+    meta: dict[str, Any],
+    out_dir: Path,
+    error_workbook: Path | None,
+) -> ReportFiles:
+    """Give every row its final state, then write the workbook; totals are checked to add up."""
+    dry_run = _dry_run(ledger, campaign_id, meta)
+    ledger.finalize(campaign_id, dry_run=dry_run)
+    outcomes = ledger.outcomes(campaign_id, dry_run=dry_run)
+    summary = CampaignSummary.from_outcomes(outcomes, _meta(campaign_id, {**meta, "dry_run": dry_run}))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    workbook = write_workbook(summary, outcomes, workbook_path(out_dir, campaign_id))
     return ReportFiles(
         workbook=workbook,
-        markdown=markdown,
+        markdown=_markdown(summary, meta),
         table=state_reason_table(summary),
         summary=summary.as_json_line_dict(workbook),
         error_workbook=error_workbook,
     )
+
+
+def read_report(ledger: Ledger, campaign_id: str, meta: dict[str, Any], out_dir: Path) -> ReportFiles:
+    """The same report computed from the ledger without writing anything (`zns report`)."""
+    dry_run = _dry_run(ledger, campaign_id, meta)
+    outcomes = ledger.outcomes(campaign_id, dry_run=dry_run)
+    summary = CampaignSummary.from_outcomes(outcomes, _meta(campaign_id, {**meta, "dry_run": dry_run}))
+    existing = workbook_path(out_dir, campaign_id)
+    workbook = existing if existing.exists() else None
+    return ReportFiles(workbook=workbook, markdown=_markdown(summary, meta), table=state_reason_table(summary),
+                       summary=summary.as_json_line_dict(workbook))

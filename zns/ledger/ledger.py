@@ -10,11 +10,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
 from zns.ledger.engine import make_engine, resolve_url
-from zns.ledger.finalstate import decide
 from zns.ledger.migrate import upgrade
 from zns.ledger.schema import utcnow
 from zns.ledger.types import (
-    NON_FINAL_MESSAGE_STATES,
     CampaignStatus,
     Claim,
     DeliveryUpdate,
@@ -24,7 +22,8 @@ from zns.ledger.types import (
     SendRecord,
 )
 from zns.ledger.uow import UnitOfWork
-from zns.outcomes import Channel, FinalState, RecipientOutcome
+from zns.outcomes import Channel, RecipientOutcome
+from zns.policy import NON_FINAL_STATES, decide
 
 
 class Ledger:
@@ -199,10 +198,14 @@ class Ledger:
         with self.uow(write=False) as uow:
             return uow.repo.sms_values(campaign_id, phones)
 
+    def pending_count(self, campaign_id: str) -> int:
+        """Messages of the campaign that are not final yet (what reconcile still has to settle)."""
+        return sum(1 for m in self.messages(campaign_id) if m.state in NON_FINAL_STATES)
+
     def non_final_messages(self, since: datetime) -> list[MessageRow]:
         """Across campaigns: messages claimed since `since` that have no final state yet."""
         with self.uow(write=False) as uow:
-            return uow.repo.list_messages(states=NON_FINAL_MESSAGE_STATES, since=since)
+            return uow.repo.list_messages(states=NON_FINAL_STATES, since=since)
 
     # -- results -----------------------------------------------------------------------------
 
@@ -221,16 +224,14 @@ class Ledger:
             uow.repo.set_final_states(campaign_id, updates)
             uow.commit()
 
-    def outcomes(self, campaign_id: str) -> list[RecipientOutcome]:
-        """Every input row in row order; rows not finalised yet get the state they would get."""
+    def outcomes(self, campaign_id: str, *, dry_run: bool = False) -> list[RecipientOutcome]:
+        """Every input row in row order, its state decided afresh from its messages (read-only:
+        the same verdict `finalize` stores, so a report never needs to write)."""
         out: list[RecipientOutcome] = []
         with self.uow(write=False) as uow:
             for row, zns, sms in uow.repo.recipient_rows(campaign_id):
-                v = decide(row["valid"], row["invalid_code"], row["invalid_reason_vi"], zns, sms)
-                stored = row["final_state"]
-                state = FinalState(stored) if stored else v.state
-                code = row["reason_code"] if stored else v.reason_code
-                vi = row["reason_vi"] if stored else v.reason_vi
+                v = decide(row["valid"], row["invalid_code"], row["invalid_reason_vi"], zns, sms, dry_run)
+                state, code, vi = v.state, v.reason_code, v.reason_vi
                 last = sms or zns
                 out.append(
                     RecipientOutcome(

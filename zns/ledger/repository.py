@@ -1,10 +1,12 @@
 """SQL for the ledger, one bulk statement per batch (never one per recipient).
 
-Message state machine (one row per campaign, phone and channel; the primary key is the claim):
+Message state machine (one row per campaign, phone and channel; the primary key is the claim);
+which answer moves a message where is decided in `zns.policy`, never here:
 
     claimed -> accepted (100, or 124 = accepted earlier) -> delivered | failed | unknown
             -> rejected (permanent or fallback code at send time)
-            -> ambiguous (timeout, transient, crash) -- resent only via reclaim, same RequestId
+            -> ambiguous (no answer: timeout, lost, left out of a bulk answer) -- settled by a
+               lookup or resent via reclaim under the same RequestId
             -> released (config error: nothing sent, a later claim takes it again)
 """
 
@@ -17,12 +19,12 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from esms.codes import HTTP_ERROR, INVALID_REQUEST, TIMEOUT, CodeInfo, ResultClass, esms_code
+from esms.codes import ResultClass
+from zns import policy
 from zns.ledger.keys import request_id
 from zns.ledger.sanitize import strip_secrets
 from zns.ledger.schema import UTCDateTime, blocklist, campaigns, messages, recipients, utcnow
 from zns.ledger.types import (
-    NON_FINAL_MESSAGE_STATES,
     Claim,
     DeliveryUpdate,
     MessageRow,
@@ -35,8 +37,6 @@ from zns.outcomes import Channel
 # 500 rows x ~12 columns stays far below SQLite's 32766 and PostgreSQL's 65535 bind parameters.
 CHUNK = 500
 SMS_VALUE_PREFIX = "sms:"  # recipients.values_json keys holding the fallback SMS values (ASCII)
-ACCEPTED_CODES = ("100", "124")
-TRANSPORT_CODES: dict[str, CodeInfo] = {c.code: c for c in (HTTP_ERROR, TIMEOUT, INVALID_REQUEST)}
 T = TypeVar("T")
 
 
@@ -297,9 +297,7 @@ class Repository:
             if u.state not in (MessageState.DELIVERED, MessageState.FAILED, MessageState.UNKNOWN):
                 raise ValueError(f"delivery state must be delivered/failed/unknown, not {u.state}")
             cls = u.result_class
-            if cls is None and u.state is MessageState.DELIVERED:
-                cls = ResultClass.ACCEPTED
-            elif cls is None and u.error_info is not None:
+            if cls is None and u.error_info is not None:
                 cls = DeliveryUpdate.from_error_info(u.phone, u.error_info).result_class
             params.append(
                 {
@@ -319,7 +317,7 @@ class Repository:
                 col.campaign_id == campaign_id,
                 col.channel == channel.value,
                 col.phone == sa.bindparam("b_phone"),
-                _state_is(*NON_FINAL_MESSAGE_STATES),
+                _state_is(*policy.NON_FINAL_STATES),
             )
             .values(
                 state=sa.bindparam("b_state"),
@@ -351,51 +349,39 @@ class Repository:
         stmt = stmt.order_by(messages.c.campaign_id, messages.c.channel, messages.c.phone)
         return [message_row(m) for m in self.conn.execute(stmt).mappings()]
 
-    def fallback_candidates(self, campaign_id: str) -> list[str]:
-        """ZNS ended in class fallback (at send or delivery) and no SMS row exists yet."""
+    def _fallback_query(self) -> sa.Select[Any]:
+        """ZNS ended for a fallback-class reason and its SMS was never sent: no SMS row yet, or
+        one a crashed or stopped run left claimed/ambiguous/released (resent, same RequestId)."""
         z, s = messages.alias("z"), messages.alias("s")
-        has_sms = (
+        sms_done = (
             sa.select(sa.literal(1))
             .where(
                 s.c.campaign_id == z.c.campaign_id,
                 s.c.phone == z.c.phone,
                 s.c.channel == Channel.SMS.value,
+                s.c.state.not_in(policy.states(policy.RESENDABLE_STATES)),
             )
             .exists()
         )
-        stmt = (
-            sa.select(z.c.phone)
-            .where(
-                z.c.campaign_id == campaign_id,
-                z.c.channel == Channel.ZNS.value,
-                z.c.result_class == ResultClass.FALLBACK.value,
-                z.c.state.in_([MessageState.REJECTED.value, MessageState.FAILED.value]),
-                ~has_sms,
-            )
-            .order_by(z.c.phone)
+        return sa.select(z.c.campaign_id, z.c.phone, z.c.claimed_at).where(
+            z.c.channel == Channel.ZNS.value,
+            z.c.result_class == ResultClass.FALLBACK.value,
+            z.c.state.in_(policy.states(policy.FALLBACK_ZNS_STATES)),
+            ~sms_done,
         )
+
+    def fallback_candidates(self, campaign_id: str) -> list[str]:
+        q = self._fallback_query().subquery()
+        stmt = sa.select(q.c.phone).where(q.c.campaign_id == campaign_id).order_by(q.c.phone)
         return list(self.conn.scalars(stmt))
 
     def campaigns_with_fallback_candidates(self, since: datetime) -> list[str]:
-        """Campaigns with a fallback configured and a fallback-class ZNS (claimed since `since`)
-        that has no SMS row yet: a run that crashed between the ZNS outcome and the SMS claim."""
-        z, s = messages.alias("z"), messages.alias("s")
-        has_sms = (
-            sa.select(sa.literal(1))
-            .where(s.c.campaign_id == z.c.campaign_id, s.c.phone == z.c.phone, s.c.channel == Channel.SMS.value)
-            .exists()
-        )
-        stmt = (
-            sa.select(z.c.campaign_id)
-            .where(
-                z.c.channel == Channel.ZNS.value,
-                z.c.result_class == ResultClass.FALLBACK.value,
-                z.c.state.in_([MessageState.REJECTED.value, MessageState.FAILED.value]),
-                z.c.claimed_at >= since,
-                ~has_sms,
-            )
-            .distinct()
-        )
+        """Campaigns with a fallback configured and fallback candidates claimed since `since`:
+        a run that crashed between the ZNS outcome and the end of its SMS fallback."""
+        q = self._fallback_query().subquery()
+        stmt = sa.select(q.c.campaign_id).where(
+            q.c.claimed_at >= sa.bindparam("since", since, type_=UTCDateTime())
+        ).distinct()
         ids = list(self.conn.scalars(stmt))
         if not ids:
             return []
@@ -474,7 +460,7 @@ class Repository:
             key = "invalid" if not valid else (state or "pending")
             counts[key] = counts.get(key, 0) + n
         m = messages.c
-        accepted = sa.case((m.code.in_(ACCEPTED_CODES), 1), else_=0)
+        accepted = sa.case((m.code.in_(sorted(policy.accepted_codes())), 1), else_=0)
         stmt2 = (
             sa.select(m.channel, sa.func.count(), sa.func.sum(accepted), sa.func.sum(m.price))
             .where(m.campaign_id == campaign_id)
@@ -507,30 +493,20 @@ def _state_is(*states: MessageState) -> sa.ColumnElement[bool]:
 
 
 def _send_params(r: SendRecord, now: datetime) -> dict[str, Any]:
-    """Map one gateway answer to the row's next state (design.md §3 error classes)."""
-    code = str(r.code).strip()
-    cls = r.result_class or TRANSPORT_CODES.get(code, esms_code(code)).result_class
-    duplicate = code == "124"  # our RequestId is deterministic: 124 means sent before
-    if duplicate:
-        cls = ResultClass.ACCEPTED
-    state = {
-        ResultClass.ACCEPTED: MessageState.ACCEPTED,
-        ResultClass.PERMANENT: MessageState.REJECTED,
-        ResultClass.FALLBACK: MessageState.REJECTED,
-        ResultClass.TRANSIENT: MessageState.AMBIGUOUS,
-        ResultClass.CONFIG: MessageState.RELEASED,
-    }[cls]
+    """One gateway answer as the row's next state, as the outcome policy says."""
+    outcome = policy.send_outcome(r.code, r.result_class)
+    state = outcome.state
     return {
         "b_phone": r.phone,
         "b_state": state.value,
-        "b_code": code,
-        "b_class": cls.value,
-        "b_dup": duplicate,
+        "b_code": outcome.code,
+        "b_class": outcome.result_class.value,
+        "b_dup": outcome.duplicate,
         "b_msg": r.error_message,
         "b_sms_id": r.sms_id,
         "b_price": r.price,
         "b_sent": now if state is MessageState.ACCEPTED else None,
-        "b_final": now if state is MessageState.REJECTED else None,
+        "b_final": now if outcome.final else None,
     }
 
 

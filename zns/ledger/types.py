@@ -6,27 +6,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from esms.codes import ResultClass, zalo_code
-from zns.outcomes import Channel
+from esms.codes import ResultClass
+from zns.outcomes import Channel, MessageState
+from zns.policy import DeliveryUpdate
 
-
-class MessageState(StrEnum):
-    """Life of one (campaign, phone, channel) message; see the module docs of `repository`."""
-
-    CLAIMED = "claimed"  # reserved by a sender, HTTP call may or may not have happened
-    ACCEPTED = "accepted"  # eSMS 100 (or 124: accepted earlier), waiting for delivery
-    REJECTED = "rejected"  # permanent/fallback code at send time: final, not delivered
-    AMBIGUOUS = "ambiguous"  # timeout, transient failure or crash after claim: never resent blindly
-    RELEASED = "released"  # config error: nothing sent, the next claim may take it again
-    DELIVERED = "delivered"
-    FAILED = "failed"  # delivery failed (Zalo/eSMS delivery code)
-    UNKNOWN = "unknown"  # no final status before the deadline; a late status may still come
-
-
-FINAL_MESSAGE_STATES = frozenset({MessageState.REJECTED, MessageState.DELIVERED, MessageState.FAILED})
-NON_FINAL_MESSAGE_STATES = frozenset(
-    {MessageState.CLAIMED, MessageState.ACCEPTED, MessageState.AMBIGUOUS, MessageState.UNKNOWN}
-)
+__all__ = ["CampaignStatus", "Claim", "DeliveryUpdate", "MessageRow", "MessageState", "RecipientRow", "SendRecord"]
 
 
 class CampaignStatus(StrEnum):
@@ -73,28 +57,6 @@ class SendRecord:
     price: float | None = None
     result_class: ResultClass | None = None  # None: taken from esms.codes
     error_message: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryUpdate:
-    """A final (or deadline) delivery status for one accepted message."""
-
-    phone: str
-    state: MessageState  # DELIVERED, FAILED or UNKNOWN
-    error_info: str | None = None  # Zalo error (e.g. -118) or eSMS 1001; "0" when delivered
-    result_class: ResultClass | None = None  # None: taken from zalo_code(error_info)
-    price: float | None = None
-    sms_id: str | None = None
-
-    @classmethod
-    def from_error_info(
-        cls, phone: str, error_info: str | int, price: float | None = None, sms_id: str | None = None
-    ) -> DeliveryUpdate:
-        """Build from a ZNS ErrorInfo: "0" is delivered, anything else failed with its class."""
-        text = str(error_info).strip()
-        info = zalo_code(text)
-        state = MessageState.DELIVERED if text == "0" else MessageState.FAILED
-        return cls(phone, state, text, info.result_class, price, sms_id)
 
 
 @dataclass(frozen=True, slots=True)

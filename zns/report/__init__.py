@@ -7,7 +7,6 @@ the link artifact; ``as_json_line_dict`` is the CLI's ``--json`` line.
 
 from zns.report.markdown import progress_markdown, render_markdown, state_reason_table
 from zns.report.summary import (
-    ACCEPTED_SEND_CODES,
     JSON_LINE_KEYS,
     CampaignMeta,
     CampaignSummary,
@@ -23,7 +22,6 @@ from zns.report.workbook import (
 )
 
 __all__ = [
-    "ACCEPTED_SEND_CODES",
     "JSON_LINE_KEYS",
     "SHEET_ERRORS",
     "SHEET_RECIPIENTS",

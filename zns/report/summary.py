@@ -6,10 +6,10 @@ Definitions (every count is a number of input rows, never of HTTP requests):
   (what ingest read) so that an outcome list missing rows is caught instead of summed.
 - ``invalid``: rows rejected by validation (state ``invalid``), never sent.
 - ``valid``: ``rows - invalid``.
-- ``zns_accepted``: rows whose ZNS send was accepted by eSMS, i.e. ``zns_code`` is ``"100"``
-  or ``"124"`` (124 = RequestId already submitted: a re-run of a send eSMS had accepted).
+- ``zns_accepted``: rows whose ZNS send was accepted by eSMS, as the outcome policy
+  (``zns.policy.is_sent``) reads ``zns_code``: accepted now, or an accepted duplicate.
 - ``zns_delivered``: rows in final state ``zns_delivered``.
-- ``sms_sent``: rows whose SMS fallback was accepted by eSMS (``sms_code`` ``"100"``/``"124"``).
+- ``sms_sent``: rows whose SMS fallback was accepted by eSMS (``sms_code``, same rule).
 - ``sms_delivered``: rows in final state ``sms_delivered``.
 - ``failed`` / ``unknown``: rows in those final states.
 
@@ -32,12 +32,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from esms.codes import ESMS_CODES, HTTP_ERROR, INVALID_REQUEST, TIMEOUT, ZALO_CODES, CodeInfo
+from esms.codes import ESMS_CODES, ZALO_CODES, CodeInfo
 from zns.outcomes import STATE_LABELS_VI, FinalState, RecipientOutcome
-
-# eSMS answers that mean "this send is in eSMS's hands": 100 accepted, 124 accepted earlier
-# under the same RequestId (design.md §3 idempotency), so both count as sent.
-ACCEPTED_SEND_CODES: frozenset[str] = frozenset({"100", "124"})
+from zns.policy import TRANSPORT_CODES, is_sent
 
 # Order in which the final states are shown everywhere (delivered first, then the losses).
 STATE_ORDER: tuple[FinalState, ...] = (
@@ -64,7 +61,6 @@ FUNNEL_STEPS: tuple[tuple[str, str], ...] = (
 NO_REASON_VI = "Không có lý do"
 UNLABELLED_REASON_VI = "Không rõ lý do"
 
-_TRANSPORT_CODES: dict[str, CodeInfo] = {c.code: c for c in (HTTP_ERROR, TIMEOUT, INVALID_REQUEST)}
 
 JSON_LINE_KEYS: tuple[str, ...] = (
     "campaign_id",
@@ -102,8 +98,8 @@ def provider_code_info(code: str | None) -> CodeInfo | None:
         return None
     if code in ESMS_CODES:
         return ESMS_CODES[code]
-    if code in _TRANSPORT_CODES:
-        return _TRANSPORT_CODES[code]
+    if code in TRANSPORT_CODES:
+        return TRANSPORT_CODES[code]
     try:
         return ZALO_CODES.get(int(code))
     except ValueError:
@@ -131,9 +127,9 @@ def reason_label(code: object, reason_vi: str | None = None, *, prefer_row: bool
 def _contradiction(state: FinalState, zns_ok: bool, sms_ok: bool) -> str | None:
     """A row cannot be delivered on a channel eSMS never accepted, nor sent when invalid."""
     if state is FinalState.ZNS_DELIVERED and not zns_ok:
-        return "zns_delivered without an accepted ZNS send (zns_code 100/124)"
+        return "zns_delivered without an accepted ZNS send"
     if state is FinalState.SMS_DELIVERED and not sms_ok:
-        return "sms_delivered without an accepted SMS send (sms_code 100/124)"
+        return "sms_delivered without an accepted SMS send"
     if state is FinalState.INVALID and (zns_ok or sms_ok):
         return "invalid but sent"
     return None
@@ -213,8 +209,8 @@ class CampaignSummary:
             groups[key] += 1
             if key not in first_text or first_text[key] is None:
                 first_text[key] = o.reason_vi
-            zns_ok = normalise_code(o.zns_code) in ACCEPTED_SEND_CODES
-            sms_ok = normalise_code(o.sms_code) in ACCEPTED_SEND_CODES
+            zns_ok = is_sent(normalise_code(o.zns_code))
+            sms_ok = is_sent(normalise_code(o.sms_code))
             zns_accepted += zns_ok
             sms_sent += sms_ok
             problem = _contradiction(state, zns_ok, sms_ok)

@@ -1,0 +1,77 @@
+"""Prepare a campaign run: register it in the ledger, and what preflight and the sends need.
+
+Plain Python, called by the `zns-campaign` flow between its tasks; no Prefect here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from esms.sms_templates import SmsTemplate
+from zns import policy
+from zns.campaign.context import CampaignContext
+from zns.campaign.fallback import render_sms
+from zns.ledger import Ledger
+from zns.outcomes import Channel
+from zns.recipients import ValidationResult
+from zns.spec import CampaignSpec
+from zns.timeutil import to_vn_naive
+
+ZnsBatch = list[tuple[str, list[str]]]
+
+
+@dataclass(frozen=True, slots=True)
+class PreflightInput:
+    """One sample to price, and how many ZNS this run still has to send (a re-run: the rest)."""
+
+    sample: tuple[str, list[str]] | None
+    sms_sample: str | None
+    to_send: int
+
+
+def register_campaign(ledger: Ledger, campaign_id: str, spec: CampaignSpec, *, sandbox: bool) -> None:
+    """The campaign row keeps its first definition; `sandbox` is the effective one (account or SPEC)."""
+    ledger.upsert_campaign(
+        campaign_id,
+        name=spec.campaign_name,
+        oa_id=spec.oa_id,
+        template_id=spec.template_id,
+        message_type=spec.message_type.value,
+        params={**spec.model_dump(mode="json"), "sandbox": sandbox},
+        fallback=spec.fallback.model_dump(mode="json") if spec.fallback else None,
+    )
+
+
+def preflight_input(ledger: Ledger, campaign_id: str, validation: ValidationResult,
+                    sms_template: SmsTemplate | None) -> PreflightInput:
+    """Only messages eSMS may not have yet count against quota and balance."""
+    first = validation.valid[0] if validation.valid else None
+    sms_sample = render_sms(sms_template, first.sms_values)[0] if sms_template is not None and first else None
+    done = sum(1 for m in ledger.messages(campaign_id, Channel.ZNS) if m.state not in policy.RESENDABLE_STATES)
+    return PreflightInput((first.phone, list(first.params)) if first else None, sms_sample,
+                          max(0, len(validation.valid) - done))
+
+
+def run_context(spec: CampaignSpec, campaign_id: str, *, sandbox: bool, claimed_by: str) -> CampaignContext:
+    return CampaignContext(
+        campaign_id=campaign_id,
+        campaign_name=spec.campaign_name,
+        oa_id=spec.oa_id,
+        template_id=spec.template_id,
+        message_type=spec.message_type.value,
+        sandbox=sandbox,
+        claimed_by=claimed_by,
+        brandname=spec.fallback.brandname if spec.fallback else None,
+    )
+
+
+def zns_batches(validation: ValidationResult, size: int) -> list[ZnsBatch]:
+    valid = [(r.phone, list(r.params)) for r in validation.valid]
+    return [valid[i : i + size] for i in range(0, len(valid), size)]
+
+
+def delivery_since(ledger: Ledger, campaign_id: str, started: datetime) -> datetime:
+    """Start of the status-lookup window (VN time): when the campaign was first created."""
+    created = (ledger.campaign(campaign_id) or {}).get("created_at")
+    return to_vn_naive(created if isinstance(created, datetime) else started)
