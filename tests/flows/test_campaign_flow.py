@@ -204,3 +204,33 @@ def test_quota_below_recipients_stops_before_sending(campaign_env: dict[str, str
     last = result.stderr.strip().splitlines()[-1]
     assert "10 ZNS left" in last and "20 valid recipients" in last
     assert send_requests(flow_sim) == 0
+
+
+@pytest.mark.prefect
+def test_run_form_send_at_in_the_past_sends_nothing(campaign_env: dict[str, str], flow_sim: SimulatorServer,
+                                                   tmp_path: Path) -> None:
+    """The Prefect form's `send_at` follows the CLI's rule: a time already past is refused."""
+    from datetime import datetime, timedelta
+
+    from zns.timeutil import PastTimeError
+
+    source, _ = make_sheet(tmp_path / "khach.xlsx", 10, invalid_every=0)
+    yesterday = datetime.now() - timedelta(days=1)
+    spec = CampaignSpec.model_validate(spec_for(source, send_at=yesterday.isoformat()))
+    state = zns_campaign(spec, return_state=True)
+    assert state.is_failed()
+    with pytest.raises(PastTimeError, match="PAST_SEND_AT"):
+        state.result()
+    assert send_requests(flow_sim) == 0
+
+
+@pytest.mark.prefect
+def test_sandbox_account_campaign_sends_only_sandbox(campaign_env: dict[str, str], flow_sim: SimulatorServer,
+                                                     tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ESMS_SANDBOX=1 with the SPEC's default `sandbox: false`: nothing goes out live."""
+    monkeypatch.setenv("ESMS_SANDBOX", "1")
+    source, _ = make_sheet(tmp_path / "khach.xlsx", 20, invalid_every=0)
+    summary = zns_campaign(CampaignSpec.model_validate(spec_for(source)))
+    assert summary["zns_accepted"] == 20
+    assert flow_sim.state.counts()["totals"]["zns"]["received"] == 0  # sandbox: validated, never delivered
+    assert send_requests(flow_sim) >= 1
