@@ -133,6 +133,11 @@ def _code_of(data: Mapping[str, Any]) -> str | None:
     return None
 
 
+def _national(phone: str) -> str:
+    """The last nine digits: the gateway may echo 0912…, 84912… or +84912… for one number."""
+    return "".join(ch for ch in phone if ch.isdigit())[-9:]
+
+
 def sandbox_for(account_sandbox: bool, requested: bool | None) -> bool:
     """A sandbox account never sends live; a campaign can only turn sandbox on, never off."""
     return account_sandbox or bool(requested)
@@ -425,20 +430,16 @@ class EsmsClient:
                 info=info,
             )
         details = data.get("detail") or data.get("Detail") or []
-        by_phone: dict[str, list[BulkItem]] = {}
-        for item in items:
-            by_phone.setdefault(item.phone, []).append(item)
+        by_number = {_national(item.phone): item for item in items}
+        aligned = len(details) == len(items)
         results: list[SendResult] = []
         for index, detail in enumerate(details):
             phone = str(detail.get("Phone") or "")
-            candidates = by_phone.get(phone)
-            if candidates:
-                source = candidates.pop(0)
-            elif index < len(items):
-                source = items[index]
-            else:
-                continue
-            results.append(self._send_result(source.phone, detail, source.request_id))
+            source = by_number.pop(_national(phone), None) if phone else None
+            if source is None and not phone and aligned:
+                source = items[index]  # no Phone echoed: only a full answer can be read by position
+            if source is not None:
+                results.append(self._send_result(source.phone, detail, source.request_id))
         answered = {r.phone for r in results}
         for item in items:  # an item the gateway did not report on is not silently accepted
             if item.phone not in answered:

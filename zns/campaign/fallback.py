@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from esms.sms_templates import SmsTemplate, is_ascii_text, sms_parts, to_ascii
+from esms.sms_templates import SmsTemplate
 from zns.campaign.context import CampaignContext
 from zns.ledger import Ledger, SendRecord
 from zns.outcomes import Channel
+from zns.recipients.sms_fit import MISMATCH, render_sms
 
 SMS_BATCH = 500
 
@@ -22,23 +23,6 @@ SMS_BATCH = 500
 class FallbackPlan:
     texts: dict[str, str] = field(default_factory=dict)  # phone -> ASCII text to send
     unfit: dict[str, str] = field(default_factory=dict)  # phone -> reason code it cannot be sent
-
-
-def render_sms(template: SmsTemplate, values: Mapping[str, str]) -> tuple[str | None, str | None]:
-    """(text, None) when the rendered ASCII text fits the registered template, else (None, code)."""
-    names = [v.name for v in template.variables]
-    if any(not str(values.get(n, "")).strip() for n in names):
-        return None, "SMS_MISSING_PARAM"
-    clean = {n: to_ascii(str(values[n])).strip() for n in names}
-    for var in template.variables:
-        if var.max_length is not None and len(clean[var.name]) > var.max_length:
-            return None, "SMS_TOO_LONG"
-    text = to_ascii(template.render(clean))
-    if not is_ascii_text(text) or sms_parts(text) == 0:
-        return None, "SMS_TOO_LONG"
-    if not template.matches(text):
-        return None, "SMS_TEMPLATE_MISMATCH"
-    return text, None
 
 
 def plan_fallback(
@@ -51,7 +35,7 @@ def plan_fallback(
     for phone in candidates:
         text, problem = render_sms(template, values_by_phone.get(phone, {}))
         if text is None:
-            plan.unfit[phone] = problem or "SMS_TEMPLATE_MISMATCH"
+            plan.unfit[phone] = problem or MISMATCH
         else:
             plan.texts[phone] = text
     return plan

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from esms.models import ParamType, ZnsParam, ZnsTemplate
-from esms.sms_templates import SmsTemplate, sms_parts
+from esms.sms_templates import SmsTemplate
 from zns.phones import PhoneError, normalize_phone
 from zns.recipients.cells import (
     cell_date,
@@ -24,7 +24,6 @@ from zns.recipients.cells import (
     clean_text,
     is_blank,
     is_url,
-    sms_ascii,
 )
 from zns.recipients.columns import ColumnPlan, plan_columns
 from zns.recipients.date_filter import DateFilter
@@ -36,6 +35,7 @@ from zns.recipients.models import (
     ValidatedChunk,
     ValidationResult,
 )
+from zns.recipients.sms_fit import MISMATCH, MISSING, TOO_LONG, sms_value, text_problem, value_problem
 from zns.recipients.sources import Limits, Row, Table, open_source, read_blank
 
 MAX_NUMBER_DIGITS = 12  # esms-api.md §3.8 type_number
@@ -212,14 +212,11 @@ class RowValidator:
         """Fast path of the fallback checks: ASCII values within limits, text fits the template."""
         values: dict[str, str] = {}
         for name, max_len, index, pos in self._sms_fast:
-            value = params[pos] if pos >= 0 else _text(cells[index])
-            if not value.isascii():
-                value = sms_ascii(value).strip()
-            if not value or len(value) > max_len:
+            value = sms_value(params[pos] if pos >= 0 else _text(cells[index]))
+            if value_problem(value, max_len):
                 raise _SmsProblem
             values[name] = value
-        text = self._sms_format.format_map(values)
-        if not sms_parts(text) or not self._sms_pattern.fullmatch(text):
+        if text_problem(self._sms_format.format_map(values), self._sms_pattern):
             raise _SmsProblem
         return values
 
@@ -285,17 +282,17 @@ class RowValidator:
                 value = params[pos]
             else:
                 value = _text(cells[index])
-            if not value.isascii():
-                value = sms_ascii(value).strip()
-            if not value:
+            value = sms_value(value)
+            problem = value_problem(value, max_len)
+            if problem == MISSING:
                 complete = False
-                issues.append(Issue("SMS_MISSING_PARAM", column, row_message(
-                    "SMS_MISSING_PARAM", number, column,
+                issues.append(Issue(MISSING, column, row_message(
+                    MISSING, number, column,
                     f"thiếu giá trị (không dấu) cho biến {name} của tin SMS dự phòng")))
-            elif max_len is not None and len(value) > max_len:
+            elif problem == TOO_LONG:
                 complete = False
-                issues.append(Issue("SMS_TOO_LONG", column, row_message(
-                    "SMS_TOO_LONG", number, column,
+                issues.append(Issue(TOO_LONG, column, row_message(
+                    TOO_LONG, number, column,
                     f"'{value}' dài {len(value)} ký tự sau khi bỏ dấu, mẫu SMS cho phép "
                     f"tối đa {max_len} ký tự cho {name}")))
             out[name] = value
@@ -304,15 +301,14 @@ class RowValidator:
         sms = self._sms
         assert sms is not None
         text = sms.render(out)
-        if sms_parts(text) == 0:
-            issues.append(Issue("SMS_TOO_LONG", None, row_message(
-                "SMS_TOO_LONG", number, None,
-                f"tin SMS dự phòng dài {len(text)} ký tự, vượt giới hạn gửi")))
-        elif not sms.matches(text):
-            issues.append(Issue("SMS_TEMPLATE_MISMATCH", None, row_message(
-                "SMS_TEMPLATE_MISMATCH", number, None,
-                f"tin SMS dự phòng không khớp mẫu {sms.template_id} "
-                f"của brandname {sms.brandname}")))
+        problem = text_problem(text, self._sms_pattern)
+        if problem == TOO_LONG:
+            issues.append(Issue(TOO_LONG, None, row_message(
+                TOO_LONG, number, None, f"tin SMS dự phòng dài {len(text)} ký tự, vượt giới hạn gửi")))
+        elif problem == MISMATCH:
+            issues.append(Issue(MISMATCH, None, row_message(
+                MISMATCH, number, None,
+                f"tin SMS dự phòng không khớp mẫu {sms.template_id} của brandname {sms.brandname}")))
 
 
 def _render_format(template: SmsTemplate) -> str:
