@@ -8,6 +8,7 @@ the ledger, not Prefect, guarantees each phone gets at most one message per chan
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -37,6 +38,7 @@ from zns.campaign.prepare import delivery_since, preflight_input, register_campa
 from zns.campaign.sending import BatchStats
 from zns.ledger import CampaignStatus
 from zns.outcomes import Channel
+from zns.report import CampaignMeta
 from zns.runtime import get_ledger, report_dir
 from zns.spec import CampaignSpec, slugify
 from zns.timeutil import require_future, to_vn_naive, vn_now
@@ -124,14 +126,8 @@ def zns_campaign(spec: CampaignSpec) -> dict[str, Any]:
     campaign_id = campaign_id_for(spec, flow_run.get_id())
     out_dir = report_dir(campaign_id)
     out_dir.mkdir(parents=True, exist_ok=True)
-    meta: dict[str, Any] = {
-        "campaign_id": campaign_id,
-        "campaign_name": spec.campaign_name,
-        "template_id": spec.template_id,
-        "oa_id": spec.oa_id,
-        "dry_run": spec.dry_run,
-        "started_at": datetime.now(UTC),
-    }
+    meta = CampaignMeta(campaign_id, spec.campaign_name, spec.template_id, spec.oa_id,
+                        started_at=datetime.now(UTC), dry_run=spec.dry_run)
     logger.info("campaign %s (%s)", campaign_id, spec.campaign_name)
 
     template, sms_template = load_template_task(spec)
@@ -143,12 +139,11 @@ def zns_campaign(spec: CampaignSpec) -> dict[str, Any]:
     record_recipients_task(campaign_id, quote(validation))
     pre = preflight_input(ledger, campaign_id, validation, sms_template)
     check = preflight_task(spec, template, pre.sample, pre.sms_sample, pre.to_send)
-    meta["preflight"] = check.as_dict()
 
     def finish(status: CampaignStatus) -> dict[str, Any]:
-        meta["finished_at"] = datetime.now(UTC)
-        files = publish_report_task(campaign_id, meta, out_dir, error_workbook)
-        times = {k: meta[k].isoformat() for k in ("started_at", "finished_at")}
+        done = replace(meta, finished_at=datetime.now(UTC))
+        files = publish_report_task(done, out_dir, error_workbook, check.as_dict())
+        times = {"started_at": meta.started_at.isoformat(), "finished_at": done.finished_at.isoformat()}
         ledger.set_campaign_status(campaign_id, status, {**files.summary, **times})
         return files.summary
 
@@ -162,7 +157,7 @@ def zns_campaign(spec: CampaignSpec) -> dict[str, Any]:
     wait_until(send_at)
     ctx = run_context(spec, campaign_id, sandbox=sandbox, claimed_by=flow_run.get_id() or "local")
     batches = zns_batches(validation, spec.batch_size)
-    since = delivery_since(ledger, campaign_id, meta["started_at"])
+    since = delivery_since(ledger, campaign_id, meta.started_at)
     try:
         _send_all(spec, ctx, batches, check.zns_unit_price)
     except EsmsError as exc:

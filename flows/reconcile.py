@@ -47,7 +47,7 @@ def zns_reconcile(days: int = RECONCILE_DAYS, account: str | None = None) -> lis
         if row is not None and needs_report(summary, row):
             out_dir = report_dir(campaign_id)
             errors = out_dir / "error-rows.xlsx"
-            files = publish_report_task(campaign_id, report_meta(row), out_dir, errors if errors.exists() else None)
+            files = publish_report_task(report_meta(row), out_dir, errors if errors.exists() else None)
             store_report_stats(ledger, campaign_id, files.summary)
             summary.report = files.summary
         (logger.error if summary.error else logger.info)("%s", summary.log_line())

@@ -196,7 +196,7 @@ def test_unit_of_work_rolls_back_unless_committed(ledger: Ledger, cid: str) -> N
         uow.repo.set_campaign_status(cid, "completed")
         raise RuntimeError("boom")
     assert "0999999999" not in ledger.blocklist()
-    assert ledger.campaign(cid)["status"] == "running"  # type: ignore[index]
+    assert ledger.campaign(cid).status == "running"  # type: ignore[union-attr]
 
 
 # -- claims ----------------------------------------------------------------------------------
@@ -481,10 +481,10 @@ def test_campaign_params_never_store_secrets(ledger: Ledger) -> None:
     assert not ledger.upsert_campaign(campaign_id, params=params)
     stored = ledger.campaign(campaign_id)
     assert stored is not None
-    assert stored["params_json"] == {
+    assert stored.params == {
         "template_id": "t1", "credentials": {"block": "esms"}, "list": [{"keep": 1}],
     }  # fmt: skip
-    assert stored["fallback_json"] == {"b": 1}
+    assert stored.fallback == {"b": 1}
     ledger.set_campaign_status(campaign_id, "config_error", {"api_key": "AK-6", "sent": 0})
     with ledger.engine.connect() as conn:
         raw = conn.execute(sa.text("SELECT * FROM campaigns WHERE campaign_id = :c"), {"c": campaign_id}).one()

@@ -210,7 +210,7 @@ def report(
     as_json: bool = typer.Option(False, "--json", help="print a one-line JSON summary last"),
 ) -> None:
     """Rebuild and print a campaign's report from the ledger."""
-    from zns.campaign.reporting import read_report
+    from zns.campaign.reporting import read_report, stored_meta
     from zns.runtime import get_ledger, report_dir
 
     ledger = get_ledger()
@@ -218,13 +218,7 @@ def report(
     if campaign is None:
         fail(f"no campaign {campaign_id!r} in the ledger — Không tìm thấy chiến dịch (check ZNS_LEDGER_URL)",
              EXIT_BAD_INPUT)
-    stats = campaign.get("stats_json") or {}
-    meta: dict[str, Any] = {"campaign_id": campaign_id, "campaign_name": campaign.get("name", campaign_id),
-                            "template_id": campaign.get("template_id"), "oa_id": campaign.get("oa_id")}
-    for key in ("started_at", "finished_at"):
-        if isinstance(stats.get(key), str):
-            meta[key] = datetime.fromisoformat(stats[key])
-    files = read_report(ledger, campaign_id, meta, report_dir(campaign_id))
+    files = read_report(ledger, stored_meta(campaign), report_dir(campaign_id))
     if not as_json:
         typer.echo(files.markdown)
     _print_summary(files.summary, as_json)

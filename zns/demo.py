@@ -74,8 +74,9 @@ def run_demo(spec_path: Path | None = None, *, state_dir: Path | None = None,
     worker.stop()
     if not keep_server:
         server.stop()
-    campaign = Ledger.from_url(ledger_url).campaign(spec.campaign_id) or {}
-    summary = {k: v for k, v in (campaign.get("stats_json") or {}).items() if k not in ("started_at", "finished_at")}
+    campaign = Ledger.from_url(ledger_url).campaign(spec.campaign_id)
+    stats = (campaign.stats if campaign is not None else None) or {}
+    summary = {k: v for k, v in stats.items() if k not in ("started_at", "finished_at")}
     typer.echo(f"flow run: {server.ui_url}/runs/flow-run/{flow_run.id}")
     if server.process is not None and keep_server:
         pid = server.process.pid

@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from prefect import task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from zns.campaign.reporting import ReportFiles, build_report
+from zns.report import CampaignMeta
 from zns.runtime import get_ledger
 from zns.spec import slugify
 
 
 @task(name="publish-report", cache_policy=NO_CACHE)
 def publish_report_task(
-    campaign_id: str, meta: dict[str, object], out_dir: Path, error_workbook: Path | None
+    meta: CampaignMeta, out_dir: Path, error_workbook: Path | None, preflight: dict[str, Any] | None = None
 ) -> ReportFiles:
     """Keyed artifacts so data teams can follow a recurring campaign's reports over time."""
-    files = build_report(get_ledger(), campaign_id, meta, out_dir, error_workbook)
+    campaign_id = meta.campaign_id
+    files = build_report(get_ledger(), meta, out_dir, error_workbook, preflight)
     assert files.workbook is not None  # build_report always writes it
     key = slugify(campaign_id, 50)
     create_markdown_artifact(files.markdown, key=f"{key}-report", description="Báo cáo chiến dịch (campaign report)")

@@ -73,5 +73,5 @@ def zns_batches(validation: ValidationResult, size: int) -> list[ZnsBatch]:
 
 def delivery_since(ledger: Ledger, campaign_id: str, started: datetime) -> datetime:
     """Start of the status-lookup window (VN time): when the campaign was first created."""
-    created = (ledger.campaign(campaign_id) or {}).get("created_at")
-    return to_vn_naive(created if isinstance(created, datetime) else started)
+    record = ledger.campaign(campaign_id)
+    return to_vn_naive(record.created_at if record is not None else started)

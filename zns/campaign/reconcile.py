@@ -28,10 +28,11 @@ from zns.campaign.delivery import DeliveryStats, DeliveryWatcher, await_delivery
 from zns.campaign.fallback import prepare_fallback, sms_batches
 from zns.campaign.sending import send_sms_batch
 from zns.campaign.templates import load_sms_template
-from zns.ledger import Ledger, MessageRow
+from zns.ledger import CampaignRecord, Ledger, MessageRow
 from zns.ledger.schema import utcnow
 from zns.outcomes import Channel
-from zns.timeutil import to_vn_naive, vn_now
+from zns.report import CampaignMeta
+from zns.timeutil import to_vn_naive
 
 RECONCILE_DAYS = 7  # eSMS answers status lookups for 7 days only
 STALE_AFTER = timedelta(minutes=10)  # a claim this old without an answer belongs to a crashed run
@@ -88,56 +89,40 @@ def campaigns_to_reconcile(ledger: Ledger, since: datetime) -> dict[str, list[Me
     return dict(sorted(found.items()))
 
 
-def campaign_account(row: dict[str, Any]) -> str | None:
-    """The EsmsAccount block name the campaign ran with (stored in its params), if any."""
-    value = (row.get("params_json") or {}).get("account")
-    return str(value) if value else None
-
-
-def campaign_since(row: dict[str, Any]) -> datetime:
+def campaign_since(row: CampaignRecord) -> datetime:
     """Start of the campaign's GetSmsSentData_V2 window: its creation, as VN wall-clock time."""
-    return to_vn_naive(row["created_at"])
+    return to_vn_naive(row.created_at)
 
 
-def context_for(row: dict[str, Any], claimed_by: str) -> CampaignContext:
+def context_for(row: CampaignRecord, claimed_by: str) -> CampaignContext:
     """The campaign's context rebuilt from its stored row; secrets were never stored there."""
-    params = row.get("params_json") or {}
-    fallback = row.get("fallback_json") or {}
-    message_type = row.get("message_type") or "normal"
-    if message_type not in ("normal", "priority"):
-        raise ReconcileSkipped(f"message_type {message_type!r} không hợp lệ (invalid)")
+    if row.message_type not in ("normal", "priority"):
+        raise ReconcileSkipped(f"message_type {row.message_type!r} không hợp lệ (invalid)")
     return CampaignContext(
-        campaign_id=row["campaign_id"],
-        campaign_name=row.get("name") or row["campaign_id"],
-        oa_id=row.get("oa_id") or "",
-        template_id=row.get("template_id") or "",
-        message_type=message_type,
-        sandbox=bool(params.get("sandbox")),
+        campaign_id=row.campaign_id,
+        campaign_name=row.display_name,
+        oa_id=row.oa_id,
+        template_id=row.template_id,
+        message_type=row.message_type,  # type: ignore[arg-type]
+        sandbox=row.sandbox,
         claimed_by=claimed_by,
-        brandname=fallback.get("brandname") or None,
+        brandname=(row.fallback or {}).get("brandname") or None,
     )
 
 
-def report_meta(row: dict[str, Any]) -> dict[str, Any]:
+def report_meta(row: CampaignRecord) -> CampaignMeta:
     """Report header for a republished report: the campaign as stored, "finished" = now."""
-    return {
-        "campaign_id": row["campaign_id"],
-        "campaign_name": row.get("name") or row["campaign_id"],
-        "template_id": row.get("template_id") or "",
-        "oa_id": row.get("oa_id") or "",
-        "dry_run": False,
-        "started_at": campaign_since(row),
-        "finished_at": vn_now(),
-    }
+    return CampaignMeta(row.campaign_id, row.display_name, row.template_id, row.oa_id,
+                        started_at=row.created_at, finished_at=utcnow(), dry_run=row.dry_run)
 
 
-def needs_report(summary: ReconcileSummary, row: dict[str, Any] | None) -> bool:
+def needs_report(summary: ReconcileSummary, row: CampaignRecord | None) -> bool:
     """Republish only when the pass changed the ledger (or no report was ever stored), so a
     campaign stuck on an unanswerable message does not get a new report every 15 minutes."""
     if summary.skipped or row is None:
         return False
     changed = summary.settled + summary.recovered + summary.fallback_sent + summary.fallback_unfit
-    return changed > 0 or not row.get("stats_json")
+    return changed > 0 or not row.stats
 
 
 def store_report_stats(ledger: Ledger, campaign_id: str, stats: dict[str, Any]) -> None:
@@ -145,7 +130,7 @@ def store_report_stats(ledger: Ledger, campaign_id: str, stats: dict[str, Any]) 
     just before so a campaign run finishing meanwhile keeps its own status."""
     row = ledger.campaign(campaign_id)
     if row is not None:
-        ledger.set_campaign_status(campaign_id, row["status"], stats)
+        ledger.set_campaign_status(campaign_id, row.status, stats)
 
 
 def _add(summary: ReconcileSummary, stats: DeliveryStats) -> None:
@@ -190,7 +175,7 @@ async def reconcile_campaign(
     await zns.sweep(stats)
     _add(summary, stats)
 
-    fallback = row.get("fallback_json") or {}
+    fallback = row.fallback or {}
     sent_any = False
     if fallback.get("brandname") and ledger.fallback_candidates(campaign_id):
         template = await load_sms_template(client, str(fallback["brandname"]), fallback.get("sms_template_id"))
@@ -225,10 +210,10 @@ async def reconcile_one(
 ) -> ReconcileSummary:
     """One campaign with its own account (block name in its params), else the default; an eSMS
     or account error is recorded in the summary, never raised, so a pass goes on."""
-    row = ledger.campaign(campaign_id) or {}
-    name = str(row.get("name") or "")
+    row = ledger.campaign(campaign_id)
+    name = row.display_name if row is not None else ""
     try:
-        async with client_factory(campaign_account(row) or default_account) as client:
+        async with client_factory((row.account if row is not None else None) or default_account) as client:
             return await reconcile_campaign(client, ledger, campaign_id, claimed_by=claimed_by, now=now,
                                             sms_wait=sms_wait)
     except ReconcileSkipped as exc:

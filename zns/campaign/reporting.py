@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from zns.ledger import Ledger
+from zns.ledger import CampaignRecord, Ledger
 from zns.report import CampaignMeta, CampaignSummary, render_markdown, state_reason_table, write_workbook
 
 
@@ -25,32 +25,9 @@ class ReportFiles:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _meta(campaign_id: str, meta: dict[str, Any]) -> CampaignMeta:
-    started = meta.get("started_at")
-    finished = meta.get("finished_at")
-    return CampaignMeta(
-        campaign_id=campaign_id,
-        campaign_name=str(meta.get("campaign_name") or campaign_id),
-        template_id=str(meta.get("template_id") or ""),
-        oa_id=str(meta.get("oa_id") or ""),
-        started_at=started if isinstance(started, datetime) else None,
-        finished_at=finished if isinstance(finished, datetime) else None,
-        dry_run=bool(meta.get("dry_run")),
-    )
-
-
-def _dry_run(ledger: Ledger, campaign_id: str, meta: dict[str, Any]) -> bool:
-    """Rebuilt later (zns report, reconcile): the stored parameters say whether it was a dry run."""
-    if "dry_run" in meta:
-        return bool(meta["dry_run"])
-    params = (ledger.campaign(campaign_id) or {}).get("params_json") or {}
-    return bool(params.get("dry_run"))
-
-
-def _markdown(summary: CampaignSummary, meta: dict[str, Any]) -> str:
+def _markdown(summary: CampaignSummary, preflight: dict[str, Any] | None) -> str:
     markdown = render_markdown(summary)
-    preflight = meta.get("preflight")
-    if isinstance(preflight, dict):
+    if preflight:
         markdown += (
             "\n\n### Kiểm tra trước khi gửi (preflight)\n\n"
             f"- Quota ZNS còn lại / trong ngày: {preflight.get('quota_remaining')} / "
@@ -70,33 +47,40 @@ def workbook_path(out_dir: Path, campaign_id: str) -> Path:
 
 def build_report(
     ledger: Ledger,
-    campaign_id: str,
-    meta: dict[str, Any],
+    meta: CampaignMeta,
     out_dir: Path,
     error_workbook: Path | None,
+    preflight: dict[str, Any] | None = None,
 ) -> ReportFiles:
     """Give every row its final state, then write the workbook; totals are checked to add up."""
-    dry_run = _dry_run(ledger, campaign_id, meta)
-    ledger.finalize(campaign_id, dry_run=dry_run)
-    outcomes = ledger.outcomes(campaign_id, dry_run=dry_run)
-    summary = CampaignSummary.from_outcomes(outcomes, _meta(campaign_id, {**meta, "dry_run": dry_run}))
+    ledger.finalize(meta.campaign_id, dry_run=meta.dry_run)
+    outcomes = ledger.outcomes(meta.campaign_id, dry_run=meta.dry_run)
+    summary = CampaignSummary.from_outcomes(outcomes, meta)
     out_dir.mkdir(parents=True, exist_ok=True)
-    workbook = write_workbook(summary, outcomes, workbook_path(out_dir, campaign_id))
+    workbook = write_workbook(summary, outcomes, workbook_path(out_dir, meta.campaign_id))
     return ReportFiles(
         workbook=workbook,
-        markdown=_markdown(summary, meta),
+        markdown=_markdown(summary, preflight),
         table=state_reason_table(summary),
         summary=summary.as_json_line_dict(workbook),
         error_workbook=error_workbook,
     )
 
 
-def read_report(ledger: Ledger, campaign_id: str, meta: dict[str, Any], out_dir: Path) -> ReportFiles:
+def read_report(ledger: Ledger, meta: CampaignMeta, out_dir: Path) -> ReportFiles:
     """The same report computed from the ledger without writing anything (`zns report`)."""
-    dry_run = _dry_run(ledger, campaign_id, meta)
-    outcomes = ledger.outcomes(campaign_id, dry_run=dry_run)
-    summary = CampaignSummary.from_outcomes(outcomes, _meta(campaign_id, {**meta, "dry_run": dry_run}))
-    existing = workbook_path(out_dir, campaign_id)
+    outcomes = ledger.outcomes(meta.campaign_id, dry_run=meta.dry_run)
+    summary = CampaignSummary.from_outcomes(outcomes, meta)
+    existing = workbook_path(out_dir, meta.campaign_id)
     workbook = existing if existing.exists() else None
-    return ReportFiles(workbook=workbook, markdown=_markdown(summary, meta), table=state_reason_table(summary),
+    return ReportFiles(workbook=workbook, markdown=_markdown(summary, None), table=state_reason_table(summary),
                        summary=summary.as_json_line_dict(workbook))
+
+
+def stored_meta(record: CampaignRecord) -> CampaignMeta:
+    """A report header from the campaign as stored (its last run's start and finish times)."""
+    stats = record.stats or {}
+    times = {k: datetime.fromisoformat(v) for k in ("started_at", "finished_at") if isinstance(v := stats.get(k), str)}
+    return CampaignMeta(record.campaign_id, record.display_name, record.template_id, record.oa_id,
+                        started_at=times.get("started_at", record.created_at), finished_at=times.get("finished_at"),
+                        dry_run=record.dry_run)

@@ -4,6 +4,7 @@ from zns.ledger.keys import request_id
 from zns.ledger.ledger import Ledger
 from zns.ledger.migrate import upgrade
 from zns.ledger.types import (
+    CampaignRecord,
     CampaignStatus,
     Claim,
     DeliveryUpdate,
@@ -14,6 +15,7 @@ from zns.ledger.types import (
 )
 
 __all__ = [
+    "CampaignRecord",
     "CampaignStatus",
     "Claim",
     "DeliveryUpdate",

@@ -13,6 +13,7 @@ from zns.ledger.engine import make_engine, resolve_url
 from zns.ledger.migrate import upgrade
 from zns.ledger.schema import utcnow
 from zns.ledger.types import (
+    CampaignRecord,
     CampaignStatus,
     Claim,
     DeliveryUpdate,
@@ -82,7 +83,7 @@ class Ledger:
             uow.repo.set_campaign_status(campaign_id, CampaignStatus(status).value, stats)
             uow.commit()
 
-    def campaign(self, campaign_id: str) -> dict[str, Any] | None:
+    def campaign(self, campaign_id: str) -> CampaignRecord | None:
         with self.uow(write=False) as uow:
             return uow.repo.get_campaign(campaign_id)
 

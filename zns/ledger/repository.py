@@ -25,6 +25,7 @@ from zns.ledger.keys import request_id
 from zns.ledger.sanitize import strip_secrets
 from zns.ledger.schema import UTCDateTime, blocklist, campaigns, messages, recipients, utcnow
 from zns.ledger.types import (
+    CampaignRecord,
     Claim,
     DeliveryUpdate,
     MessageRow,
@@ -105,9 +106,16 @@ class Repository:
         if result.rowcount == 0:
             raise KeyError(f"unknown campaign {campaign_id!r}")
 
-    def get_campaign(self, campaign_id: str) -> dict[str, Any] | None:
+    def get_campaign(self, campaign_id: str) -> CampaignRecord | None:
         row = self.conn.execute(sa.select(campaigns).where(campaigns.c.campaign_id == campaign_id)).mappings().first()
-        return dict(row) if row is not None else None
+        if row is None:
+            return None
+        return CampaignRecord(
+            campaign_id=row["campaign_id"], name=row["name"] or "", oa_id=row["oa_id"] or "",
+            template_id=row["template_id"] or "", message_type=row["message_type"] or "normal",
+            params=dict(row["params_json"] or {}), fallback=row["fallback_json"] or None, status=row["status"],
+            stats=row["stats_json"] or None, created_at=row["created_at"], updated_at=row["updated_at"],
+        )
 
     # -- recipients --------------------------------------------------------------------------
 

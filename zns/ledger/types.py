@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from esms.codes import ResultClass
 from zns.outcomes import Channel, MessageState
 from zns.policy import DeliveryUpdate
 
-__all__ = ["CampaignStatus", "Claim", "DeliveryUpdate", "MessageRow", "MessageState", "RecipientRow", "SendRecord"]
+__all__ = ["CampaignRecord", "CampaignStatus", "Claim", "DeliveryUpdate", "MessageRow", "MessageState",
+           "RecipientRow", "SendRecord"]
 
 
 class CampaignStatus(StrEnum):
@@ -18,6 +20,42 @@ class CampaignStatus(StrEnum):
     COMPLETED = "completed"
     FAILED = "failed"
     CONFIG_ERROR = "config_error"
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignRecord:
+    """A campaign as stored: its first definition (no secrets), status and last report summary."""
+
+    campaign_id: str
+    name: str
+    oa_id: str
+    template_id: str
+    message_type: str
+    params: dict[str, Any]
+    fallback: dict[str, Any] | None
+    status: str
+    stats: dict[str, Any] | None
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.campaign_id
+
+    @property
+    def account(self) -> str | None:
+        """The EsmsAccount block name the campaign ran with, if any."""
+        value = self.params.get("account")
+        return str(value) if value else None
+
+    @property
+    def sandbox(self) -> bool:
+        """The effective sandbox flag of its sends (the account's or the SPEC's)."""
+        return bool(self.params.get("sandbox"))
+
+    @property
+    def dry_run(self) -> bool:
+        return bool(self.params.get("dry_run"))
 
 
 @dataclass(slots=True)

@@ -96,6 +96,7 @@ class RecipientsFileError(ValueError):
 def file_error(code: str, detail: str = "") -> RecipientsFileError:
     """Build the file error for `code`: detail, then the table's what-to-do sentence."""
     doc = FILE_CODES[code]
+    detail = " ".join(detail.splitlines())  # one line, whatever a file name or library says
     head = f"{doc.meaning_vi}: {detail}" if detail else doc.meaning_vi
     return RecipientsFileError(code, f"{head}. {doc.action_vi}")
 

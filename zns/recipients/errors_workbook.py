@@ -16,6 +16,7 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -28,11 +29,22 @@ REASON_COLUMNS = ("Dòng gốc", "Mã lỗi", "Lý do")
 CODES_SHEET = "Giải thích mã lỗi"
 _REASON_KEYS = {normalise_name(c) for c in REASON_COLUMNS}
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
+EXCEL_MAX_TEXT = 32_767  # characters in one cell
+
+
+def _excel_text(value: Any) -> Any:
+    """Text openpyxl can write and Excel opens: no control characters (openpyxl raises on them),
+    within Excel's cell size (room kept for the neutralising apostrophe), then neutralised."""
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        if len(value) >= EXCEL_MAX_TEXT:
+            value = value[: EXCEL_MAX_TEXT - 2] + "…"
+    return neutralise(value)
 
 
 def _sheet_title(name: str | None) -> str:
     """Same sheet name as the source (so `sheet=` still works), within Excel's rules."""
-    title = _BAD_SHEET_CHARS.sub(" ", name or "").strip()[:31]
+    title = _BAD_SHEET_CHARS.sub(" ", ILLEGAL_CHARACTERS_RE.sub("", name or "")).strip()[:31]
     return title if title and title != CODES_SHEET else "Dòng lỗi"
 
 
@@ -47,7 +59,7 @@ def _cell(ws: Worksheet, value: Any) -> Any:
         elif isinstance(value, date):
             cell.number_format = "dd/mm/yyyy"
         return cell
-    return neutralise(value)
+    return _excel_text(value)
 
 
 def write_error_workbook(result: ValidationResult, path: str | os.PathLike[str]) -> Path:
@@ -61,7 +73,7 @@ def write_error_workbook(result: ValidationResult, path: str | os.PathLike[str])
     bold = Font(bold=True)
     header = []
     for name in [*(result.columns[i] for i in keep), *REASON_COLUMNS]:
-        cell = WriteOnlyCell(ws, value=neutralise(name))
+        cell = WriteOnlyCell(ws, value=_excel_text(name))
         cell.font = bold
         header.append(cell)
     ws.append(header)
@@ -71,7 +83,7 @@ def write_error_workbook(result: ValidationResult, path: str | os.PathLike[str])
             *(_cell(ws, cells[i] if i < len(cells) else None) for i in keep),
             row.row,
             ", ".join(row.codes),
-            "\n".join(i.message_vi for i in row.issues),
+            _excel_text("\n".join(i.message_vi for i in row.issues)),
         ])
     codes = wb.create_sheet(CODES_SHEET)
     codes.append([WriteOnlyCell(codes, value=v) for v in ("Mã lỗi", "Ý nghĩa", "Cách sửa")])

@@ -109,6 +109,10 @@ class CalamineTable(Table):
             raise file_error("ENCRYPTED", path.name) from exc
         except pc.CalamineError as exc:
             raise file_error("NOT_SPREADSHEET", f"{path.name} ({exc})") from exc
+        except BaseException as exc:
+            if not _is_panic(exc):
+                raise
+            raise file_error("NOT_SPREADSHEET", f"{path.name} (file hỏng: {exc})") from exc
         self.sheet = name
         start = self._sheet.start
         if start is None:
@@ -138,6 +142,12 @@ class CalamineTable(Table):
                 chunk = []
         if chunk:
             yield chunk
+
+
+def _is_panic(exc: BaseException) -> bool:
+    """calamine panics on some corrupt .xls files and pyo3 raises that as PanicException, a
+    BaseException outside any importable module, so it is recognised by name."""
+    return type(exc).__name__ == "PanicException"
 
 
 _SUFFIX_KIND = {".xlsx": "zip", ".xlsm": "zip", ".xlsb": "zip", ".ods": "zip", ".xls": "ole"}
@@ -189,7 +199,7 @@ class CsvTable(Table):
         first_line = next((ln for ln in text.splitlines() if ln.strip()), "")
         self.delimiter = max((",", ";", "\t"), key=first_line.count)
         self._fh = path.open("r", encoding="utf-8-sig", newline="")
-        self._reader = csv.reader(self._fh, delimiter=self.delimiter)
+        self._reader = csv.reader(_refuse_nul(self._fh, path), delimiter=self.delimiter)
         self._number = 0
         try:
             header: list[str] | None = None
@@ -201,6 +211,9 @@ class CsvTable(Table):
         except (UnicodeDecodeError, csv.Error) as exc:
             self.close()
             raise _csv_error(path, exc) from exc
+        except RecipientsFileError:
+            self.close()
+            raise
         if header is None:
             self.close()
             raise file_error("NO_HEADER", f"{path.name} không có dòng tiêu đề")
@@ -234,6 +247,15 @@ class CsvTable(Table):
         fh = getattr(self, "_fh", None)
         if fh is not None:
             fh.close()
+
+
+def _refuse_nul(lines: Iterator[str], path: Path) -> Iterator[str]:
+    """The NUL check of the first 64 KiB, for the rest of the file: Python's csv accepts NUL,
+    PostgreSQL text and Excel cells do not, so a NUL anywhere means a binary file."""
+    for line in lines:
+        if "\x00" in line:
+            raise file_error("NOT_SPREADSHEET", f"{path.name} là file nhị phân (có ký tự NUL)")
+        yield line
 
 
 def _csv_error(path: Path, exc: Exception) -> RecipientsFileError:
@@ -283,7 +305,8 @@ def _check_zip(path: Path, limits: Limits) -> None:
             is_ods = "mimetype" in names and zf.read("mimetype").startswith(
                 b"application/vnd.oasis.opendocument.spreadsheet"
             )
-    except (zipfile.BadZipFile, OSError, KeyError) as exc:
+    except Exception as exc:  # noqa: BLE001 - on garbage zipfile also raises NotImplementedError,
+        # UnicodeDecodeError (names), EOFError, zlib.error...: all mean "not a readable workbook"
         raise file_error("NOT_SPREADSHEET", f"{path.name} ({exc})") from exc
     if not ({"xl/workbook.xml", "xl/workbook.bin"} & names or is_ods):
         raise file_error("NOT_SPREADSHEET", f"{path.name} là file nén nhưng không phải Excel")
@@ -360,6 +383,10 @@ def read_first_column(path: Path, limits: Limits) -> list[Any]:
         raise file_error("ENCRYPTED", path.name) from exc
     except pc.CalamineError as exc:
         raise file_error("NOT_SPREADSHEET", f"{path.name} ({exc})") from exc
+    except BaseException as exc:
+        if not _is_panic(exc):
+            raise
+        raise file_error("NOT_SPREADSHEET", f"{path.name} (file hỏng: {exc})") from exc
 
 
 class _TempTable(Table):
