@@ -28,6 +28,7 @@ from flows.tasks.campaign import (
     load_template_task,
     preflight_task,
     record_recipients_task,
+    recover_interrupted_task,
     send_zns_batch_task,
 )
 from flows.tasks.report import publish_report_task
@@ -159,6 +160,7 @@ def zns_campaign(spec: CampaignSpec) -> dict[str, Any]:
     batches = zns_batches(validation, spec.batch_size)
     since = delivery_since(ledger, campaign_id, meta.started_at)
     try:
+        recover_interrupted_task(spec.account, ctx, Channel.ZNS, since)
         _send_all(spec, ctx, batches, check.zns_unit_price)
     except EsmsError as exc:
         finish(CampaignStatus.CONFIG_ERROR if isinstance(exc, EsmsConfigError) else CampaignStatus.FAILED)

@@ -14,7 +14,7 @@ from prefect import flow, get_run_logger
 from prefect.utilities.annotations import quote
 
 from esms.sms_templates import SmsTemplate
-from flows.tasks.campaign import await_delivery_task, send_sms_batch_task
+from flows.tasks.campaign import await_delivery_task, recover_interrupted_task, send_sms_batch_task
 from zns.campaign.context import CampaignContext
 from zns.campaign.fallback import prepare_fallback, sms_batches
 from zns.outcomes import Channel
@@ -31,6 +31,7 @@ def sms_fallback(
 ) -> dict[str, Any]:
     """SMS values come from the ledger (computed at validation), so the subflow's parameters stay small."""
     logger = get_run_logger()
+    recover_interrupted_task(spec.account, ctx, Channel.SMS, since)
     plan = prepare_fallback(get_ledger(), ctx, sms_template)
     logger.info("fallback: %d SMS to send, %d rows whose text does not fit the template",
                 len(plan.texts), len(plan.unfit))

@@ -25,7 +25,7 @@ from tests.fakes import FakeGateway
 from zns import policy
 from zns.accounts import AccountConfig
 from zns.campaign.context import CampaignContext
-from zns.campaign.delivery import DeliveryStats, DeliveryWatcher
+from zns.campaign.delivery import DeliveryStats, DeliveryWatcher, recover_interrupted
 from zns.campaign.fallback import prepare_fallback, sms_batches
 from zns.campaign.sending import send_sms_batch, send_zns_batch
 from zns.ledger import DeliveryUpdate, Ledger, MessageState, RecipientRow, SendRecord
@@ -197,6 +197,32 @@ def test_fallback_after_a_crash_resends_unanswered_claims_under_the_same_request
     assert all(m.state is MessageState.DELIVERED and m.sms_id for m in rows.values())
     ledger.finalize("c1")
     assert ledger.summary("c1")["sms_delivered"] == 5 and ledger.summary("c1")["unknown"] == 0
+
+
+def test_rerun_after_a_crash_looks_up_first_and_resends_only_what_esms_does_not_know(ledger: Ledger) -> None:
+    ps = phones(5)
+    setup_campaign(ledger, ps)
+    ledger.claim("c1", ps, Channel.ZNS, "dead-run")
+    ledger.record_send_results("c1", Channel.ZNS, [SendRecord(p, "100", sms_id=f"Z{p}") for p in ps])
+    ledger.record_delivery("c1", Channel.ZNS, [DeliveryUpdate.from_error_info(p, "-118") for p in ps])
+    claims = ledger.claim("c1", ps, Channel.SMS, "dead-run")
+    gateway = FakeGateway()
+    for claim in claims[:2]:
+        gateway._store(claim.phone, "sms", "Thu nghiem", claim.request_id)
+    ctx = context()
+
+    async def go():  # type: ignore[no-untyped-def]
+        async with gateway.client() as client:
+            found = await recover_interrupted(client, ledger, ctx, Channel.SMS, vn_now() - timedelta(minutes=5))
+            plan = prepare_fallback(ledger, ctx, TEMPLATE)
+            for batch in sms_batches(plan):
+                await send_sms_batch(client, ledger, ctx, batch, brandname="ZNSDEMO")
+            return found
+
+    assert run(go()) == (2, 3)
+    assert sorted(b["Phone"] for b in gateway.bodies(SMS)) == sorted(c.phone for c in claims[2:])
+    assert all(m.state is MessageState.ACCEPTED and m.sms_id for m in ledger.messages("c1", Channel.SMS))
+    assert len(gateway.by_request_id) == 5
 
 
 def test_reconcile_leaves_a_live_runs_fresh_sms_claims_alone(ledger: Ledger) -> None:

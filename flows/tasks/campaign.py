@@ -14,7 +14,7 @@ from esms.models import ZnsTemplate
 from esms.sms_templates import SmsTemplate
 from flows.tasks._common import resolve_account, with_client
 from zns.campaign.context import CampaignContext
-from zns.campaign.delivery import DeliveryStats, await_delivery
+from zns.campaign.delivery import DeliveryStats, await_delivery, recover_interrupted
 from zns.campaign.preflight import Preflight, run_preflight
 from zns.campaign.sending import BatchStats, send_sms_batch, send_zns_batch
 from zns.campaign.templates import load_templates, sms_columns
@@ -211,3 +211,17 @@ def await_delivery_task(
         ),
     )
 
+
+
+@task(name="recover-interrupted", task_run_name="recover-{channel}", cache_policy=NO_CACHE, retries=2,
+      retry_delay_seconds=5, retry_condition_fn=_only_transient)
+def recover_interrupted_task(account_name: str | None, ctx: CampaignContext, channel: Channel,
+                             since: datetime) -> tuple[int, int]:
+    """(found at eSMS, left to resend) of the sends an earlier run of the campaign left unanswered."""
+    ledger = get_ledger()
+    found, left = with_client(resolve_account(account_name),
+                              lambda client: recover_interrupted(client, ledger, ctx, channel, since))
+    if found or left:
+        get_run_logger().info("%s: %d interrupted sends found at eSMS, %d to resend under the same RequestId",
+                              channel.value, found, left)
+    return found, left

@@ -21,6 +21,7 @@ from zns import policy
 from zns.campaign.context import CampaignContext
 from zns.campaign.lookup import match_ours, sent_window, sms_type_of
 from zns.ledger import DeliveryUpdate, Ledger, MessageRow, MessageState, SendRecord
+from zns.ledger.schema import utcnow
 from zns.outcomes import Channel
 from zns.timeutil import to_vn_naive, vn_now
 
@@ -137,6 +138,16 @@ class DeliveryWatcher:
         if records:
             self.ledger.record_send_results(self.ctx.campaign_id, self.channel, records)
         return len(records), len(stale) - len(records)
+
+
+async def recover_interrupted(client: EsmsClient, ledger: Ledger, ctx: CampaignContext, channel: Channel,
+                              since: datetime) -> tuple[int, int]:
+    """Before a run resends what an earlier run left unanswered, look it up at eSMS once: what
+    eSMS lists is accepted as it is, only the rest is resent (same RequestId). No HTTP call
+    when nothing was left unanswered."""
+    if not ledger.stale_claims(ctx.campaign_id, channel, utcnow()):
+        return 0, 0
+    return await DeliveryWatcher(client, ledger, ctx, channel, since).recover_stale(utcnow())
 
 
 async def await_delivery(
