@@ -28,7 +28,7 @@ from zns.campaign.context import CampaignContext
 from zns.campaign.delivery import DeliveryStats, DeliveryWatcher, recover_interrupted
 from zns.campaign.fallback import prepare_fallback, sms_batches
 from zns.campaign.sending import send_sms_batch, send_zns_batch
-from zns.ledger import DeliveryUpdate, Ledger, MessageState, RecipientRow, SendRecord
+from zns.ledger import Claim, DeliveryUpdate, Ledger, MessageState, RecipientRow, SendRecord
 from zns.outcomes import Channel, FinalState
 from zns.timeutil import PastTimeError, require_future, vn_now
 
@@ -163,17 +163,24 @@ def test_a_recipient_never_answered_stays_ambiguous_not_failed(ledger: Ledger) -
 # -- 3. a crash during the SMS fallback ----------------------------------------------------
 
 
-def test_fallback_after_a_crash_resends_unanswered_claims_under_the_same_request_id(ledger: Ledger) -> None:
-    ps = phones(5)
+def crashed_during_fallback(ledger: Ledger, gateway: FakeGateway, ps: list[str], went_out: int = 2) -> list[Claim]:
+    """Every ZNS failed for lack of Zalo; a run claimed every SMS, `went_out` of them reached
+    eSMS, then it died before recording any answer."""
     setup_campaign(ledger, ps)
     ledger.claim("c1", ps, Channel.ZNS, "dead-run")
     ledger.record_send_results("c1", Channel.ZNS, [SendRecord(p, "100", sms_id=f"Z{p}") for p in ps])
     ledger.record_delivery("c1", Channel.ZNS, [DeliveryUpdate.from_error_info(p, "-118") for p in ps])
-    # The dead run claimed every SMS; two went out before it was killed, none was recorded.
     claims = ledger.claim("c1", ps, Channel.SMS, "dead-run")
-    gateway = FakeGateway()
-    for claim in claims[:2]:
+    for claim in claims[:went_out]:
         gateway._store(claim.phone, "sms", "Thu nghiem", claim.request_id)
+    return claims
+
+
+
+def test_fallback_after_a_crash_resends_unanswered_claims_under_the_same_request_id(ledger: Ledger) -> None:
+    ps = phones(5)
+    gateway = FakeGateway()
+    claims = crashed_during_fallback(ledger, gateway, ps)
     ctx = context()
 
     async def go() -> DeliveryStats:
@@ -201,14 +208,8 @@ def test_fallback_after_a_crash_resends_unanswered_claims_under_the_same_request
 
 def test_rerun_after_a_crash_looks_up_first_and_resends_only_what_esms_does_not_know(ledger: Ledger) -> None:
     ps = phones(5)
-    setup_campaign(ledger, ps)
-    ledger.claim("c1", ps, Channel.ZNS, "dead-run")
-    ledger.record_send_results("c1", Channel.ZNS, [SendRecord(p, "100", sms_id=f"Z{p}") for p in ps])
-    ledger.record_delivery("c1", Channel.ZNS, [DeliveryUpdate.from_error_info(p, "-118") for p in ps])
-    claims = ledger.claim("c1", ps, Channel.SMS, "dead-run")
     gateway = FakeGateway()
-    for claim in claims[:2]:
-        gateway._store(claim.phone, "sms", "Thu nghiem", claim.request_id)
+    claims = crashed_during_fallback(ledger, gateway, ps)
     ctx = context()
 
     async def go():  # type: ignore[no-untyped-def]
@@ -227,12 +228,8 @@ def test_rerun_after_a_crash_looks_up_first_and_resends_only_what_esms_does_not_
 
 def test_reconcile_leaves_a_live_runs_fresh_sms_claims_alone(ledger: Ledger) -> None:
     ps = phones(2)
-    setup_campaign(ledger, ps)
-    ledger.claim("c1", ps, Channel.ZNS, "run")
-    ledger.record_send_results("c1", Channel.ZNS, [SendRecord(p, "100", sms_id=f"Z{p}") for p in ps])
-    ledger.record_delivery("c1", Channel.ZNS, [DeliveryUpdate.from_error_info(p, "-118") for p in ps])
-    ledger.claim("c1", ps, Channel.SMS, "live-run")
     gateway = FakeGateway()
+    crashed_during_fallback(ledger, gateway, ps, went_out=0)
 
     async def go():  # type: ignore[no-untyped-def]
         async with gateway.client() as client:
