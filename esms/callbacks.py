@@ -9,14 +9,42 @@ from urllib.parse import unquote_plus
 
 from esms.models import CallbackEvent
 
-_DATE_SUFFIX = re.compile(r"_{2,}\d{1,2}/\d{1,2}/\d{4}\s+\d{1,2}:\d{2}(:\d{2})?\s*$")
+# `(?<!_)`: a match starts at the first underscore of a run, else a long run of underscores
+# costs quadratic time (error_info arrives from the network).
+_DATE_SUFFIX = re.compile(r"(?<!_)_{2,}\d{1,2}/\d{1,2}/\d{4}\s+\d{1,2}:\d{2}(:\d{2})?\s*$")
+_JSON_ERRORS = (ValueError, RecursionError)  # JSONDecodeError, ints over 4300 digits, deep nesting
+
+
+def _code(value: object) -> int | None:
+    """An error code as int; None for what is no sane integer (inf, 5000 digits, a list...)."""
+    try:
+        return int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def _unwrap(text: str) -> str:
+    """One layer of wrapping quotes: a JSON string literal, or quotes around (escaped) JSON."""
+    if text[0] == '"':
+        try:
+            inner = json.loads(text)
+        except _JSON_ERRORS:
+            inner = None
+        if isinstance(inner, str):
+            return inner.strip()
+    inner = text[1:-1].strip()
+    try:
+        json.loads(inner)
+    except _JSON_ERRORS:
+        return inner.replace('\\"', '"').strip()
+    return inner
 
 
 def parse_error_info(raw: str | None) -> tuple[int | None, str | None]:
     """Return (Zalo error code, message) from error_info as eSMS sends it, or (None, None).
 
     Handles single or double URL-encoding, wrapping quotes, a `____dd/MM/yyyy HH:mm:ss` suffix
-    and bare codes such as "1001" or "-118".
+    and bare codes such as "1001" or "-118". Never raises: the field comes from the network.
     """
     if raw is None:
         return None, None
@@ -27,31 +55,32 @@ def parse_error_info(raw: str | None) -> tuple[int | None, str | None]:
         text = unquote_plus(text)
     text = _DATE_SUFFIX.sub("", text).strip()
     while len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
-        text = text[1:-1].replace('\\"', '"').strip()
+        text = _unwrap(text)
     if not text:
         return None, None
     if re.fullmatch(r"-?\d+", text):
-        return int(text), None
+        code = _code(text)
+        return (code, None) if code is not None else (None, text)
     try:
         data = json.loads(text)
-    except json.JSONDecodeError:
+    except _JSON_ERRORS:
         match = re.search(r'"?error"?\s*:\s*(-?\d+)', text)
-        return (int(match.group(1)), None) if match else (None, text)
+        code = _code(match.group(1)) if match else None
+        return (code, None) if code is not None else (None, text)
     if isinstance(data, str):
         return parse_error_info(data)
     if isinstance(data, Mapping):
         code = data.get("error")
-        try:
-            return (int(code) if code is not None else None), data.get("message")
-        except (TypeError, ValueError):
-            return None, data.get("message")
+        message = data.get("message")
+        return (None if code is None else _code(code)), (
+            None if message is None else message if isinstance(message, str) else str(message))
     return None, None
 
 
 def _int(value: object, default: int = 0) -> int:
     try:
         return int(float(str(value)))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return default
 
 

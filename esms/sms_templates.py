@@ -17,6 +17,8 @@ _ASCII_PRINTABLE = re.compile(r"[\x20-\x7e\n]*")
 _SPECIAL = {"đ": "d", "Đ": "D", "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
             "\u2013": "-", "\u2014": "-", "\u2026": "...", "\u00a0": " "}
 
+_MAX_BOUND = 65_535  # larger {Pn,limit} bounds are matched as unbounded
+
 GSM_SINGLE_SMS = 160
 # CSKH multipart thresholds counted by one Vietnamese provider (esms-api.md §2.3, [3P]).
 CSKH_PART_LIMITS = (160, 306, 459)
@@ -82,8 +84,13 @@ class SmsTemplate:
         last = 0
         for m in _PLACEHOLDER.finditer(self.content):
             parts.append(re.escape(self.content[last : m.start()]))
-            limit = m.group(2)
-            parts.append(f"(.{{1,{limit}}})" if limit else "(.+)")
+            limit = int(m.group(2)) if m.group(2) else None
+            if limit is None or limit > _MAX_BOUND:
+                parts.append("(.+)")  # no SMS comes near; re refuses bounds from 2**32 - 1
+            elif limit < 1:
+                parts.append("(?!)")  # "{P1,0}": no value fits (and re refuses {1,0})
+            else:
+                parts.append(f"(.{{1,{limit}}})")
             last = m.end()
         parts.append(re.escape(self.content[last:]))
         return re.compile("".join(parts), re.DOTALL)

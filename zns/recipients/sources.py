@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 import os
+import re
 import tempfile
 import zipfile
 from collections.abc import Iterator, Sequence
@@ -319,6 +320,53 @@ def _check_zip(path: Path, limits: Limits) -> None:
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size > 16 * 2**20 and ratio > limits.max_zip_ratio:
             raise file_error("ZIP_BOMB", f"'{info.filename}' nén {ratio:,.0f} lần")
+    _check_sheet_ranges(path, [i.filename for i in infos if _SHEET_PART.fullmatch(i.filename)], limits)
+
+
+_SHEET_PART = re.compile(r"xl/worksheets/[^/]+\.xml")
+_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"([A-Z]{1,3})(\d+)(?::([A-Z]{1,3})(\d+))?\"")
+MAX_COLUMNS = 1000  # far beyond any customer sheet; calamine allocates rows x columns up front
+
+
+def _column_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def _check_sheet_ranges(path: Path, parts: list[str], limits: Limits) -> None:
+    """The sheet's declared range (its <dimension>, at the top of the part): calamine allocates
+    it whole, so a 5 KB file with one cell at XFD1048576 would abort the process."""
+    with zipfile.ZipFile(path) as zf:
+        for part in parts:
+            try:
+                with zf.open(part) as fh:
+                    head = fh.read(4096)
+            except Exception as exc:  # noqa: BLE001 - a corrupt member: not a readable workbook
+                raise file_error("NOT_SPREADSHEET", f"{path.name} ({exc})") from exc
+            m = _DIMENSION.search(head)
+            if m is None or m.group(3) is None:
+                continue
+            rows = int(m.group(4)) - int(m.group(2)) + 1
+            cols = _column_number(m.group(3)) - _column_number(m.group(1)) + 1
+            if rows > limits.max_rows + 1000 or cols > MAX_COLUMNS:
+                raise file_error("TOO_MANY_ROWS", f"sheet khai báo vùng {rows:,} dòng x {cols:,} cột "
+                                 f"({m.group(0).decode(errors='replace')[16:]})")
+
+
+_XLS_DIMENSIONS = re.compile(rb"\x00\x02\x0e\x00(.{4})(.{4})(.{2})(.{2})", re.DOTALL)
+
+
+def _check_xls_dimensions(path: Path, limits: Limits) -> None:
+    """The .xls DIMENSIONS record (BIFF8 0x0200): calamine trusts it, and a corrupt one (first
+    row after last row, absurd sizes) aborts the process instead of raising."""
+    data = path.read_bytes()
+    for m in _XLS_DIMENSIONS.finditer(data):
+        first, last = (int.from_bytes(g, "little") for g in m.group(1, 2))
+        first_col, last_col = (int.from_bytes(g, "little") for g in m.group(3, 4))
+        if first > last or first_col > last_col or last - first > limits.max_rows + 1000 or last_col > 256:
+            raise file_error("NOT_SPREADSHEET", f"{path.name}: vùng dữ liệu của sheet bị hỏng")
 
 
 def _is_encrypted_ole(path: Path) -> bool:
@@ -346,6 +394,7 @@ def check_file(path: Path, limits: Limits) -> str:
     if head.startswith(_OLE_MAGIC):
         if _is_encrypted_ole(path):
             raise file_error("ENCRYPTED", path.name)
+        _check_xls_dimensions(path, limits)
         return "ole"
     if suffix in EXCEL_SUFFIXES:
         raise file_error(
@@ -374,8 +423,8 @@ def read_first_column(path: Path, limits: Limits) -> list[Any]:
                 delimiter = max((",", ";", "\t"), key=sample.count)
                 fh.seek(0)
                 return [rec[0] for rec in csv.reader(fh, delimiter=delimiter) if rec]
-        except UnicodeDecodeError as exc:
-            raise file_error("BAD_ENCODING", path.name) from exc
+        except (UnicodeDecodeError, csv.Error) as exc:  # csv.Error: a field over csv's size limit
+            raise _csv_error(path, exc) from exc
     try:
         sheet = _open_workbook(path, kind).get_sheet_by_index(0)
         return [row[0] for row in sheet.iter_rows() if row]
@@ -427,7 +476,7 @@ def download(url: str, limits: Limits) -> Path:
     except RecipientsFileError:
         temp.unlink(missing_ok=True)
         raise
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:  # InvalidURL is no HTTPError
         temp.unlink(missing_ok=True)
         raise file_error("DOWNLOAD_FAILED", f"{_safe_url(url)} ({type(exc).__name__})") from exc
     return temp
@@ -458,7 +507,10 @@ def open_source(
             raise file_error("NO_DATA", "danh sách người nhận trống")
         return ManualTable(recipients, limits)
     text = os.fspath(source)  # type: ignore[arg-type]
-    scheme = urlparse(text).scheme.lower()
+    try:
+        scheme = urlparse(text).scheme.lower()
+    except ValueError as exc:  # "http://[::1": urlparse checks IPv6 brackets
+        raise file_error("BAD_SOURCE", f"'{text}' ({exc})") from exc
     if scheme in ("http", "https"):
         temp = download(text, limits)
         try:
@@ -471,7 +523,10 @@ def open_source(
         parsed = urlparse(text)
         path = Path(url2pathname(unquote(parsed.path)))
     else:
-        path = Path(text).expanduser()
+        try:
+            path = Path(text).expanduser()
+        except RuntimeError as exc:  # "~nouser/...": no such home directory
+            raise file_error("FILE_NOT_FOUND", text) from exc
     return open_file(path, sheet=sheet, header_row=header_row, limits=limits)
 
 
