@@ -34,6 +34,7 @@ class FakeGateway:
     omit_processed: set[str] = field(default_factory=set)  # ... of which eSMS did process these
     omit_always: bool = False  # leave them out of every answer, not only the next one
     outcomes: dict[str, str] = field(default_factory=dict)  # phone -> ZNS ErrorInfo
+    busy: dict[str, int] = field(default_factory=dict)  # phone -> SMS sends answered 160 first
     requests: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     by_request_id: dict[str, Sent] = field(default_factory=dict)
 
@@ -75,6 +76,9 @@ class FakeGateway:
         return {"CodeResult": "100", "TotalSuccess": len(detail), "TotalFail": 0, "detail": detail}
 
     def _sendmultiplemessage_v4_post_json(self, body: dict[str, Any]) -> dict[str, Any]:
+        if self.busy.get(body["Phone"], 0) > 0:
+            self.busy[body["Phone"]] -= 1
+            return {"CodeResult": "160", "CountRegenerate": 0, "ErrorMessage": "TPS exceeded"}
         code, sms_id = self._store(body["Phone"], "sms", body.get("campaignid", ""), body["RequestId"])
         return {"CodeResult": code, "CountRegenerate": 0, **({"SMSID": sms_id} if sms_id else {})}
 

@@ -226,6 +226,23 @@ def test_rerun_after_a_crash_looks_up_first_and_resends_only_what_esms_does_not_
     assert len(gateway.by_request_id) == 5
 
 
+def test_an_sms_without_an_answer_is_resent_in_the_batch_under_its_request_id(ledger: Ledger) -> None:
+    ps = phones(3)
+    setup_campaign(ledger, ps)
+    gateway = FakeGateway(busy={ps[0]: 3})  # 160 on every client attempt (2), then once more
+
+    async def go():  # type: ignore[no-untyped-def]
+        async with gateway.client() as client:
+            return await send_sms_batch(client, ledger, context(), {p: "Chao Khach, don HD da xac nhan." for p in ps},
+                                        brandname="ZNSDEMO")
+
+    stats = run(go())
+    tries = [b["RequestId"] for b in gateway.bodies(SMS) if b["Phone"] == ps[0]]
+    assert len(tries) == 4 and len(set(tries)) == 1
+    assert stats.accepted == 3 and stats.ambiguous == 0
+    assert all(m.state is MessageState.ACCEPTED for m in ledger.messages("c1", Channel.SMS))
+
+
 def test_reconcile_leaves_a_live_runs_fresh_sms_claims_alone(ledger: Ledger) -> None:
     ps = phones(2)
     gateway = FakeGateway()

@@ -176,8 +176,10 @@ async def send_sms_batch(
     """Send CSKH SMS (one request each, bounded concurrency) to phones with their final texts.
 
     A claim left by a crashed run is taken again and resent under its RequestId: eSMS answers
-    124 for the ones that went out, whose SMSID the delivery sweep then recovers. Claims newer
-    than `stale_before` (default: now) are left to the run that holds them."""
+    124 for the ones that went out, whose SMSID the delivery sweep then recovers. Only claims
+    made before `stale_before` are taken over (default now: a campaign re-run takes every
+    unanswered claim; reconcile passes an older time so a live run keeps its fresh claims).
+    An answer-less send is resent in the batch, under the same RequestId, ITEM_RETRIES times."""
     stats = BatchStats(index=index)
     claims = ledger.claim(ctx.campaign_id, list(texts), Channel.SMS, ctx.claimed_by, texts=texts,
                           reclaim_ambiguous=True, stale_before=stale_before)
@@ -195,10 +197,20 @@ async def send_sms_batch(
                                             info=policy.code_info(record.code)))
             return record
 
-    answers = await asyncio.gather(*(one(c) for c in claims))
-    _record_all(ledger, ctx, Channel.SMS, [a for a in answers if a is not None], stats)
-    if stop:
-        unsent = [c.phone for c, a in zip(claims, answers, strict=True) if a is None]
-        ledger.release(ctx.campaign_id, Channel.SMS, unsent)
-        raise stop[0]
+    pending = list(claims)
+    for attempt in range(ITEM_RETRIES + 1):
+        answers = await asyncio.gather(*(one(c) for c in pending))
+        last = attempt == ITEM_RETRIES or bool(stop)
+        retry = [c for c, a in zip(pending, answers, strict=True) if a is not None and not last
+                 and policy.send_outcome(a.code, a.result_class).unanswered]
+        again = {c.phone for c in retry}
+        _record_all(ledger, ctx, Channel.SMS, [a for a in answers if a is not None and a.phone not in again], stats)
+        if stop:
+            unsent = [c.phone for c, a in zip(pending, answers, strict=True) if a is None]
+            ledger.release(ctx.campaign_id, Channel.SMS, unsent)
+            raise stop[0]
+        if not retry:
+            break
+        pending = retry  # no answer (160, 5xx, timeout): resent under the same RequestId
+        await asyncio.sleep(client.retry.delay(attempt))
     return stats
