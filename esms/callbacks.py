@@ -1,4 +1,4 @@
-"""Lenient parsing of delivery callbacks and their `error_info` field (esms-api.md §8, §12.4)."""
+"""Lenient parsing of delivery callbacks and their `error_info` field (docs/esms-api.md §4.5)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Async client for the eSMS.vn REST API (ZNS, SMS Brandname CSKH, lookups).
 
-Field names and string-typed scalars follow esms-api.md exactly. Transient failures (5xx,
+Field names and string-typed scalars follow docs/esms-api.md §1 exactly. Transient failures (5xx,
 timeouts, dropped connections, 160) are retried with exponential backoff and full jitter;
 a send is only retried after a possibly-processed failure when it carries a RequestId,
 because then eSMS answers 124 instead of sending twice.

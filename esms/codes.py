@@ -1,6 +1,6 @@
-"""The one result-code table: every eSMS and Zalo code mapped to a class of design.md §3.
+"""The one result-code table: every eSMS and Zalo code mapped to a class (docs/architecture.md §5 "Error classes").
 
-Sources are esms-api.md §9.1 (eSMS CodeResult), §9.2 (1001) and §10.6 (Zalo negative codes).
+Sources: the provider tables summarised in docs/esms-api.md §5 (eSMS CodeResult, 1001, Zalo codes).
 Everything else in the product (client retries, simulator messages, ledger states, reports)
 reads this table instead of keeping its own list.
 """
@@ -12,7 +12,7 @@ from enum import StrEnum
 
 
 class ResultClass(StrEnum):
-    """What the campaign does with a provider result (design.md §3)."""
+    """What the campaign does with a provider result (docs/architecture.md §5)."""
 
     ACCEPTED = "accepted"
     PERMANENT = "permanent"

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class ParamType(StrEnum):
-    """ZNS variable value rules (esms-api.md §3.8)."""
+    """ZNS variable value rules (docs/esms-api.md §3.1)."""
 
     TEXT = "text"
     NUMBER = "number"  # digits only, at most 12
@@ -74,7 +74,7 @@ class BulkResult(BaseModel):
 
 
 class ZnsStatus(BaseModel):
-    """QueryZnsStatus Data (esms-api.md §5 row 7.13)."""
+    """QueryZnsStatus Data (docs/esms-api.md §4.1)."""
 
     sms_id: str
     final: bool
@@ -87,7 +87,7 @@ class ZnsStatus(BaseModel):
 
 
 class SendStatus(BaseModel):
-    """GetSendStatus (esms-api.md §5 row 7.2)."""
+    """GetSendStatus (docs/esms-api.md §4.2)."""
 
     sms_id: str
     send_status: int
@@ -109,7 +109,7 @@ class PriceEstimate(BaseModel):
 
 
 class CallbackEvent(BaseModel):
-    """A delivery callback (GET query parameters, esms-api.md §8), parsed."""
+    """A delivery callback (GET query parameters, docs/esms-api.md §4.5), parsed."""
 
     sms_id: str
     send_status: int

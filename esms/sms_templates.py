@@ -20,7 +20,7 @@ _SPECIAL = {"đ": "d", "Đ": "D", "\u2018": "'", "\u2019": "'", "\u201c": '"', "
 _MAX_BOUND = 65_535  # larger {Pn,limit} bounds are matched as unbounded
 
 GSM_SINGLE_SMS = 160
-# CSKH multipart thresholds counted by one Vietnamese provider (esms-api.md §2.3, [3P]).
+# CSKH multipart thresholds counted by one Vietnamese provider (docs/esms-api.md §2.3, [3P]).
 CSKH_PART_LIMITS = (160, 306, 459)
 
 

@@ -3,7 +3,7 @@
 One catch-all route dispatches on the lower-cased operation name, so trailing slashes and
 casing never matter; faults and rate limits are applied here, business rules live elsewhere.
 
-Choices where esms-api.md is silent (keep clients honest, change only with the tests):
+Choices where the provider docs are silent (docs/esms-api.md §6) (keep clients honest, change only with the tests):
 - every business answer is HTTP 200, including {"error": "Invalid request"}; unknown paths 404;
 - OA quota exhausted: the send is still accepted (100 + SMSID) and finalises as ZNS failure
   ErrorInfo "-144" (Zalo "OA exceeded its daily quota"), like a real late Zalo rejection;

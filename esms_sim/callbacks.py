@@ -1,4 +1,4 @@
-"""Delivery callbacks: the GET query of esms-api.md §8, sent by a loop in the server's event loop.
+"""Delivery callbacks: the GET query of docs/esms-api.md §4.5, sent by a loop in the server's event loop.
 
 eSMS retries a callback 5 times when the partner URL times out or refuses the connection and
 then drops it; the simulator does the same and records every delivery in `state.callback_log`.

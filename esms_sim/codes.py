@@ -1,4 +1,4 @@
-"""The simulator's own result-code table (esms-api.md §9.1, §9.2, §10.6), for the codes it emits.
+"""The simulator's own result-code table (docs/esms-api.md §5), for the codes it emits.
 
 Kept apart from the product's `esms.codes` on purpose: the simulator models the gateway, so a
 wrong entry in the product's table shows up as a failing test instead of being shared.

@@ -1,6 +1,6 @@
 """CSKH SMS rules of the gateway: template match (else 146), the ASCII route and parts pricing.
 
-esms-api.md §2.1/§2.3: content must fit a template registered for the brandname, whose variables
+docs/esms-api.md §2.3: content must fit a template registered for the brandname, whose variables
 read `{P1,20}` (at most 20 characters; registration writes `{P1:20}`). Parts follow the [3P]
 CSKH thresholds 160/306/459 for plain text and 70 (then 67 per part) for unicode.
 """

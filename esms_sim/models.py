@@ -1,7 +1,7 @@
 """The gateway's catalogue records: ZNS templates and their params, brandnames, CSKH templates.
 
 Small frozen dataclasses of the simulator's own, shaped after what GetTemplate and
-GetZnsTemplateInfo report (esms-api.md §3.8, §5 rows 7.5-7.8), not after the product's models.
+GetZnsTemplateInfo report (docs/esms-api.md §3, §3.1, §3.2), not after the product's models.
 """
 
 from __future__ import annotations

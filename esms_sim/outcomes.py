@@ -13,7 +13,7 @@ from typing import Any
 
 from esms_sim.codes import NOT_ONLINE
 
-# ZNS outcome name -> ErrorInfo value (esms-api.md §5 row 7.13, §10.6).
+# ZNS outcome name -> ErrorInfo value (docs/esms-api.md §4.1, §5.2).
 ZNS_OUTCOMES: dict[str, str] = {
     "delivered": "0",
     "no_zalo": "-118",

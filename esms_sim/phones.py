@@ -1,6 +1,6 @@
 """Which phone numbers the simulated gateway takes (else 108) and which telco id they get.
 
-esms-api.md §1: examples use the local 10-digit form 0xxxxxxxxx and a 9-digit number gets 108;
+docs/esms-api.md §1.6: examples use the local 10-digit form 0xxxxxxxxx and a 9-digit number gets 108;
 whether 84.../+84... work on eSMS is unconfirmed. Choice: those two are taken and stored in
 the local form, anything else (spaces, dashes, old 11-digit 01xx numbers, landlines) is 108.
 """

@@ -72,7 +72,7 @@ def get_template(state: SimState, data: Body) -> Body:
 
 
 def get_zns_template_info(state: SimState, data: Body) -> Body:
-    """GET GetZnsTemplateInfo: the Error/Message/Data envelope of esms-api.md §5 row 7.8."""
+    """GET GetZnsTemplateInfo: the Error/Message/Data envelope of docs/esms-api.md §3.2."""
     account = state.account(data)
     if account is None:
         return info_failed(codes.AUTH_FAILED)

@@ -2,7 +2,7 @@
 
 eSMS is a WCF service whose docs mix string and number scalars and vary field-name casing,
 so the simulator lower-cases names once and turns every scalar into its string form.
-ZNS values follow esms-api.md §3.8: Limit for every type, type_number digits only and at most
+ZNS values follow docs/esms-api.md §3.1: Limit for every type, type_number digits only and at most
 12 of them, type_date a real dd/MM/yyyy date; type_cta_url must hold no whitespace (a choice).
 """
 

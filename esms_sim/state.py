@@ -217,7 +217,7 @@ class SimState:
         """Store, charge and schedule one send: (OK, SMSID), (NO_BALANCE, "") or (DUPLICATE, "").
 
         A sandbox send is checked against stored RequestIds and answered like a real one, but
-        nothing is stored, charged, counted or delivered (esms-api.md §11)."""
+        nothing is stored, charged, counted or delivered (docs/esms-api.md §2.5)."""
         if self.duplicate(account.api_key, request_id, now):
             return DUPLICATE, ""
         if sandbox:

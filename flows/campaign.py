@@ -1,6 +1,6 @@
 """The `zns-campaign` flow: steps 2-9 of the eSMS web UI as one Prefect flow run.
 
-Shape (design.md §2): template → recipients → validation → preflight → ZNS batches →
+Shape (docs/architecture.md §2): template → recipients → validation → preflight → ZNS batches →
 delivery wait → SMS fallback subflow → report. One task run per batch of ≤ 500 recipients;
 the ledger, not Prefect, guarantees each phone gets at most one message per channel.
 """

@@ -1,4 +1,4 @@
-"""The one result-code table covers every code esms-api.md documents, each with a class."""
+"""The one result-code table covers every code the provider documents (docs/esms-api.md §5), each with a class."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from esms.codes import ESMS_CODES, ZALO_CODES, ResultClass, esms_code, zalo_code
 
 SPEC = Path(__file__).resolve().parents[2] / "shared" / "esms-api.md"
 
-# As documented on 2026-11-24 (esms-api.md §9.1, §9.2 and §10.6); the test below also re-reads
+# As documented on 2026-11-24 (the provider tables of docs/esms-api.md §5); the test below also re-reads
 # the document itself when it sits beside the checkout, so a code added there fails here.
 ESMS_DOCUMENTED = (
     "99 100 101 102 103 104 105 106 107 108 110 115 117 118 120 124 140 143 146 160 163 171 177 199 "

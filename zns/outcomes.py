@@ -1,4 +1,4 @@
-"""Final states of a recipient (design.md §3 "no silent loss") and the per-row outcome record.
+"""Final states of a recipient (docs/architecture.md §5 "No silent loss") and the per-row outcome record.
 
 Ledger, report and CLI summary all speak this vocabulary; labels are Vietnamese with the
 stable English code beside them.

@@ -1,4 +1,4 @@
-"""The one campaign-id rule (design.md §3 "campaign identity")."""
+"""The one campaign-id rule (docs/architecture.md §5 "Campaign identity")."""
 
 from __future__ import annotations
 

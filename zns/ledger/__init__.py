@@ -1,4 +1,7 @@
-"""Send ledger: the idempotency record of every campaign, recipient and message (design.md §3)."""
+"""Send ledger: the idempotency record of every campaign, recipient and message.
+
+See docs/architecture.md §5 "Idempotency" and docs/reliability.md.
+"""
 
 from zns.ledger.keys import request_id
 from zns.ledger.ledger import Ledger

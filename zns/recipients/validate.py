@@ -38,7 +38,7 @@ from zns.recipients.models import (
 from zns.recipients.sms_fit import MISMATCH, MISSING, TOO_LONG, sms_value, text_problem, value_problem
 from zns.recipients.sources import Limits, Row, Table, open_source, read_blank
 
-MAX_NUMBER_DIGITS = 12  # esms-api.md §3.8 type_number
+MAX_NUMBER_DIGITS = 12  # docs/esms-api.md §3.1 type_number
 
 
 

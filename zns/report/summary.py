@@ -1,4 +1,4 @@
-"""Campaign totals computed from the per-row outcomes (design.md §3 "no silent loss").
+"""Campaign totals computed from the per-row outcomes (docs/architecture.md §5 "No silent loss").
 
 Definitions (every count is a number of input rows, never of HTTP requests):
 
