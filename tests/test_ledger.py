@@ -33,7 +33,7 @@ from zns.ledger import (
     request_id,
     upgrade,
 )
-from zns.ledger.engine import DEFAULT_URL, ENV_VAR, make_engine, resolve_url
+from zns.ledger.engine import ENV_VAR, make_engine, resolve_url
 from zns.ledger.migrate import VERSION_TABLE, current_revision, head_revision
 from zns.ledger.repository import CHUNK
 from zns.ledger.schema import metadata
@@ -172,14 +172,19 @@ def test_migrations_run_twice_and_match_schema(fresh_url: str) -> None:
     Ledger.from_url(fresh_url).close()  # from_url migrates too, still idempotent
 
 
-def test_default_url_is_sqlite_under_cwd_and_env_overrides(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
+def test_default_url_is_the_data_homes_sqlite_from_any_folder_and_env_overrides(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "home"
+    monkeypatch.setenv("ZNS_HOME", str(home))
     monkeypatch.delenv(ENV_VAR, raising=False)
-    assert resolve_url(None).database == str(tmp_path / ".zns" / "ledger.db")
-    assert DEFAULT_URL.startswith("sqlite:///")
+    for folder in (tmp_path, tmp_path / "elsewhere"):
+        folder.mkdir(exist_ok=True)
+        monkeypatch.chdir(folder)
+        assert resolve_url(None).database == str(home / "ledger.db")  # not the current folder's
     led = Ledger.from_url()
     led.close()
-    assert (tmp_path / ".zns" / "ledger.db").is_file()
+    assert (home / "ledger.db").is_file()
     monkeypatch.setenv(ENV_VAR, f"sqlite:///{tmp_path}/other/l.db")
     assert resolve_url(None).database == str(tmp_path / "other" / "l.db")
     engine = make_engine()

@@ -7,6 +7,7 @@ import socket
 from functools import lru_cache
 from pathlib import Path
 
+from zns.home import reports_root
 from zns.ledger import Ledger
 
 
@@ -16,7 +17,7 @@ def _ledger(url: str | None) -> Ledger:
 
 
 def get_ledger(url: str | None = None) -> Ledger:
-    """The ledger for `url` (default: ZNS_LEDGER_URL or .zns/ledger.db), migrated once per process."""
+    """The ledger for `url` (default: ZNS_LEDGER_URL or the data home's), migrated once per process."""
     return _ledger(url or os.environ.get("ZNS_LEDGER_URL") or None)
 
 
@@ -25,6 +26,5 @@ def worker_identity() -> str:
 
 
 def report_dir(campaign_id: str) -> Path:
-    """Where a campaign's workbooks live: $ZNS_REPORT_DIR/<campaign id> (default .zns/reports)."""
-    base = Path(os.environ.get("ZNS_REPORT_DIR", ".zns/reports"))
-    return (base / campaign_id).resolve()
+    """Where a campaign's workbooks live: $ZNS_REPORT_DIR/<campaign id>, else <home>/reports/<id>."""
+    return reports_root() / campaign_id

@@ -1,8 +1,7 @@
-"""Engine factory: URL from argument, env ZNS_LEDGER_URL or a SQLite file under ./.zns/."""
+"""Engine factory: URL from argument, env ZNS_LEDGER_URL or the data home's SQLite file."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -11,15 +10,16 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.pool import StaticPool
 
+from zns.home import ledger_url
+
 ENV_VAR = "ZNS_LEDGER_URL"
-DEFAULT_URL = "sqlite:///.zns/ledger.db"
 WRITE_OPTION = "zns_write"  # execution option: open the SQLite transaction with BEGIN IMMEDIATE
 SQLITE_BUSY_MS = 30_000
 
 
 def resolve_url(url: str | URL | None = None) -> URL:
     """Pick the URL and make a relative SQLite path absolute now, so a later chdir is harmless."""
-    chosen = make_url(url or os.environ.get(ENV_VAR) or DEFAULT_URL)
+    chosen = make_url(url or ledger_url())
     if chosen.get_backend_name() == "sqlite" and chosen.database not in (None, "", ":memory:"):
         path = Path(chosen.database).expanduser()
         if not path.is_absolute():

@@ -35,7 +35,7 @@ class Ledger:
 
     @classmethod
     def from_url(cls, url: str | URL | None = None, *, migrate: bool = True) -> Ledger:
-        """Engine for `url` (None: $ZNS_LEDGER_URL or ./.zns/ledger.db), migrated to head."""
+        """Engine for `url` (None: $ZNS_LEDGER_URL or the data home's ledger.db), migrated to head."""
         engine = make_engine(resolve_url(url))
         if migrate:
             upgrade(engine=engine)
