@@ -72,6 +72,17 @@ def _classify(exc: BaseException) -> int:
     return 1
 
 
+def _use_stack() -> None:
+    """Point this process at the home's Prefect server (started in the background if none
+    answers), before Prefect is imported, so runs show in the UI and nothing is thrown away."""
+    from zns.stack import api_url_for_cli
+
+    try:
+        os.environ["PREFECT_API_URL"] = api_url_for_cli(typer.echo)
+    except RuntimeError as exc:
+        fail(_one_line(exc), EXIT_CONFIG)
+
+
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
@@ -105,6 +116,7 @@ def run_spec(spec_path: Path, *, dry_run: bool, as_json: bool) -> dict[str, Any]
     if not spec.campaign_id:  # the same SPEC file run again is the same campaign
         updates["campaign_id"] = base_campaign_id(spec)
     spec = spec.model_copy(update=updates)
+    _use_stack()
     from flows.campaign import zns_campaign
 
     _quiet_console()
@@ -141,6 +153,7 @@ def run(
 
 
 def _schedule(spec: Any, at: datetime, as_json: bool) -> None:
+    _use_stack()
     from prefect.settings import PREFECT_UI_URL
 
     from zns.deploy import DeployError, schedule_campaign
@@ -179,14 +192,10 @@ def schedule(
 @app.command()
 def deploy() -> None:
     """Create the `campaigns` process pool, register the blocks and deploy prefect.yaml."""
-    from prefect.settings import PREFECT_API_URL
-
     from zns.deploy import DeployError, deploy_all
 
-    api_url = PREFECT_API_URL.value()
-    if not api_url:
-        fail("PREFECT_API_URL is not set: point it at your Prefect server (e.g. http://127.0.0.1:4200/api)",
-             EXIT_CONFIG)
+    _use_stack()
+    api_url = os.environ["PREFECT_API_URL"]
     try:
         deploy_all(api_url)
     except DeployError as exc:
@@ -230,6 +239,7 @@ def reconcile(
     as_json: bool = typer.Option(False, "--json", help="print one JSON line per campaign"),
 ) -> None:
     """Bring non-final messages to their final state now (what the zns-reconcile deployment does)."""
+    _use_stack()
     from flows.reconcile import zns_reconcile
 
     _quiet_console()
@@ -265,12 +275,12 @@ def simulator(
 @app.command()
 def demo(
     as_json: bool = typer.Option(False, "--json", help="print a one-line JSON summary last"),
-    keep_server: bool = typer.Option(True, help="leave the Prefect server running for the UI"),
+    keep_server: bool = typer.Option(True, help="leave the stack running (deployments Ready) for the UI"),
 ) -> None:
-    """Run the sample campaign end to end on embedded defaults (simulator, local Prefect, SQLite).
+    """`zns up` plus the eSMS simulator and the sample campaign (embedded defaults, SQLite).
 
-    The Prefect server listens on 127.0.0.1:4200 (ZNS_PREFECT_PORT to change it); state is
-    kept under ./.zns."""
+    Prefect on 127.0.0.1:4200 (ZNS_PREFECT_PORT), web server on :8700 (ZNS_WEB_PORT), simulator
+    on :8765 (ZNS_SIMULATOR_PORT); everything is kept in the data home (`zns status`)."""
     from zns.demo import run_demo
 
     try:
@@ -278,6 +288,44 @@ def demo(
     except Exception as exc:  # noqa: BLE001
         fail(_one_line(exc), _classify(exc))
     _print_summary(summary, as_json)
+
+
+@app.command()
+def up() -> None:
+    """Start and supervise the local stack: Prefect server, worker, deployments, web server."""
+    from zns.stack import up as start
+
+    try:
+        stack = start(typer.echo)
+    except Exception as exc:  # noqa: BLE001
+        fail(_one_line(exc), EXIT_CONFIG)
+    typer.echo(f"Prefect UI: {stack.ui_url}")
+    typer.echo(f"reports and campaign page: {stack.web_url}")
+    typer.echo("deployments ready on the work pool 'campaigns'; Ctrl-C here or `zns down` stops the stack")
+    stack.supervise(typer.echo)
+    from zns.stack import down as stop
+
+    stop(typer.echo)
+
+
+@app.command()
+def down() -> None:
+    """Stop what `zns up` (or a `zns run` that had to start the Prefect server) started."""
+    from zns.stack import down as stop
+
+    if stop(typer.echo) == 0:
+        typer.echo("nothing was running")
+
+
+@app.command()
+def status() -> None:
+    """What of the local stack runs where (data home, Prefect server, worker, web server)."""
+    from zns.home import data_home
+    from zns.stack import status as read
+
+    typer.echo(f"data home: {data_home()}")
+    for name, state, where in read():
+        typer.echo(f"{name:10} {state:8} {where}")
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -13,6 +13,7 @@ from zns.campaign.reporting import ReportFiles, build_report
 from zns.report import CampaignMeta
 from zns.runtime import get_ledger
 from zns.spec import slugify
+from zns.web.links import report_url
 
 
 @task(name="publish-report", cache_policy=NO_CACHE)
@@ -29,14 +30,14 @@ def publish_report_task(
         files.table, key=f"{key}-states", description="Trạng thái cuối × lý do (final state × reason)"
     )
     create_link_artifact(
-        files.workbook.as_uri(),
+        report_url(files.workbook),
         link_text=f"Báo cáo Excel (workbook): {files.workbook.name}",
         key=f"{key}-workbook",
         description="Tổng quan, Người nhận, Lỗi (Summary, Recipients, Errors)",
     )
     if files.error_workbook is not None:
         create_link_artifact(
-            files.error_workbook.as_uri(),
+            report_url(files.error_workbook),
             link_text="Dòng lỗi để sửa và nhập lại (error rows to fix and re-import)",
             key=f"{key}-error-rows",
         )

@@ -1,4 +1,4 @@
-"""`zns demo` on a clean folder: its own Prefect server, deployment, worker; the summary adds up."""
+"""`zns demo` on a clean home: the stack, the simulator and the sample; the summary adds up."""
 
 from __future__ import annotations
 
@@ -17,7 +17,9 @@ from tests.conftest import _free_port
 @pytest.mark.prefect
 def test_demo_runs_the_sample_campaign_through_the_deployment(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ESMS_", "ZNS_", "PREFECT_API_URL"))}
-    env["ZNS_PREFECT_PORT"] = str(_free_port())
+    home = tmp_path / "home"
+    env.update(ZNS_HOME=str(home), ZNS_PREFECT_PORT=str(_free_port()), ZNS_WEB_PORT=str(_free_port()),
+               ZNS_SIMULATOR_PORT=str(_free_port()))
     result = subprocess.run([sys.executable, "-m", "zns.cli", "demo", "--json", "--no-keep-server"],
                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
@@ -28,5 +30,6 @@ def test_demo_runs_the_sample_campaign_through_the_deployment(tmp_path: Path) ->
     assert summary["sms_delivered"] >= 1  # the demo shows the fallback at work
     assert "/runs/flow-run/" in result.stdout
     report = Path(summary["report"])
-    assert report.is_relative_to(tmp_path / ".zns") and len(openpyxl.load_workbook(report).sheetnames) == 3
-    assert (tmp_path / ".zns" / "ledger.db").exists()
+    assert report.is_relative_to(home / "reports") and len(openpyxl.load_workbook(report).sheetnames) == 3
+    assert (home / "ledger.db").exists() and not (tmp_path / ".zns").exists()  # the home, not the folder
+    assert not (home / "stack.json").exists()  # --no-keep-server: everything it started is stopped

@@ -42,6 +42,7 @@ from zns.report.formatting import to_vn_naive
 from zns.report.markdown import state_label, state_reason_table
 from zns.report.summary import STATE_ORDER, CampaignSummary, reason_label
 
+REPORT_FILE_MODE = 0o640  # owner writes; the group (the worker, the web server) reads
 SHEET_SUMMARY = "Tổng quan (Summary)"
 SHEET_RECIPIENTS = "Người nhận (Recipients)"
 SHEET_ERRORS = "Lỗi (Errors)"
@@ -324,6 +325,7 @@ def write_workbook(
     os.close(fd)
     try:
         wb.save(tmp)
+        os.chmod(tmp, REPORT_FILE_MODE)  # mkstemp makes 0600: the worker's group reads reports too
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

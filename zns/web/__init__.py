@@ -1,0 +1,1 @@
+"""The product's web server: report downloads now, the operator's campaign page next."""
