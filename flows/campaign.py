@@ -35,7 +35,14 @@ from flows.tasks.report import publish_report_task
 from zns.campaign.context import CampaignContext
 from zns.campaign.errors import CampaignStopped
 from zns.campaign.identity import campaign_id_for
-from zns.campaign.prepare import delivery_since, preflight_input, register_campaign, run_context, zns_batches
+from zns.campaign.prepare import (
+    delivery_since,
+    dry_run_lines,
+    preflight_input,
+    register_campaign,
+    run_context,
+    zns_batches,
+)
 from zns.campaign.sending import BatchStats
 from zns.ledger import CampaignStatus
 from zns.outcomes import Channel
@@ -149,7 +156,8 @@ def zns_campaign(spec: CampaignSpec) -> dict[str, Any]:
         return files.summary
 
     if spec.dry_run:
-        logger.info("dry run: %d valid rows, nothing sent", len(validation.valid))
+        for line in dry_run_lines(validation, check, template, pre):
+            logger.info("%s", line)
         return finish(CampaignStatus.COMPLETED)
     if not check.ok:
         finish(CampaignStatus.CONFIG_ERROR)

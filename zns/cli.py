@@ -27,14 +27,20 @@ EXIT_BAD_INPUT = 2
 EXIT_CONFIG = 3
 
 
-class _DropTracebacks(logging.Filter):
-    """Keep the console readable: the CLI prints the one-line reason itself."""
+PROJECT = Path(__file__).resolve().parents[1]
+PRODUCT_DIRS = tuple(str(PROJECT / d) for d in ("flows", "zns", "esms"))
+
+
+class _ProductLines(logging.Filter):
+    """The console shows the product's own progress lines; Prefect's engine chatter and
+    tracebacks go to the run log in the UI (`-v` shows everything)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.exc_info:
-            record.exc_info = None
-            record.exc_text = None
-        return record.levelno < logging.ERROR or "Finished in state" in record.getMessage()
+        if not record.pathname.startswith(PRODUCT_DIRS):
+            return False
+        record.exc_info = None
+        record.exc_text = None
+        return record.levelno < logging.ERROR
 
 
 def _quiet_console() -> None:
@@ -42,10 +48,18 @@ def _quiet_console() -> None:
         return
     from prefect.logging.handlers import PrefectConsoleHandler
 
+    plain = logging.Formatter("%(asctime)s %(message)s", datefmt="%H:%M:%S")
     for name in ("", "prefect", "prefect.flow_runs", "prefect.task_runs"):  # "": the root logger
         for handler in logging.getLogger(name).handlers:
             if isinstance(handler, PrefectConsoleHandler):
-                handler.addFilter(_DropTracebacks())
+                handler.addFilter(_ProductLines())
+                handler.setFormatter(plain)
+
+
+@app.callback()
+def _options(verbose: bool = typer.Option(False, "--verbose", "-v", help="show Prefect's own logs too")) -> None:
+    if verbose:
+        os.environ["ZNS_VERBOSE"] = "1"
 
 
 def fail(message: str, code: int) -> None:
@@ -88,16 +102,19 @@ def _one_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
-def _print_summary(summary: dict[str, Any], as_json: bool) -> None:
-    if not as_json:
+def _print_summary(summary: dict[str, Any], as_json: bool, *, dry_run: bool = False) -> None:
+    if not as_json and dry_run:
+        valid = summary["rows"] - summary["invalid"]
+        typer.echo(f"dry run, nothing sent: rows {summary['rows']}: valid {valid}, invalid {summary['invalid']}")
+    elif not as_json:
         typer.echo(
             "rows {rows}: invalid {invalid}, ZNS accepted {zns_accepted}, ZNS delivered "
             "{zns_delivered}, SMS sent {sms_sent}, SMS delivered {sms_delivered}, failed {failed}, "
             "unknown {unknown}".format(**summary)
         )
-        if summary.get("report"):
-            typer.echo(f"report: {summary['report']}")
-    else:
+    if not as_json and summary.get("report"):
+        typer.echo(f"report: {summary['report']}")
+    if as_json:
         typer.echo(json.dumps(summary, ensure_ascii=False, default=str))
 
 
@@ -127,7 +144,10 @@ def run_spec(spec_path: Path, *, dry_run: bool, as_json: bool) -> dict[str, Any]
             fail(_one_line(exc), _classify(exc))
         fail(f"campaign ended in state {state.type.value}: {state.message}", 1)
     summary = state.result()
-    _print_summary(summary, as_json)
+    run_id = state.state_details.flow_run_id
+    if run_id is not None:
+        typer.echo(f"flow run: {os.environ['PREFECT_API_URL'].removesuffix('/api')}/runs/flow-run/{run_id}")
+    _print_summary(summary, as_json, dry_run=dry_run)
     return summary
 
 

@@ -8,10 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from esms.models import ZnsTemplate
 from esms.sms_templates import SmsTemplate
 from zns import policy
 from zns.campaign.context import CampaignContext
 from zns.campaign.fallback import render_sms
+from zns.campaign.preflight import Preflight
+from zns.campaign.preview import render_zns
 from zns.ledger import Ledger
 from zns.outcomes import Channel
 from zns.recipients import ValidationResult
@@ -75,3 +78,23 @@ def delivery_since(ledger: Ledger, campaign_id: str, started: datetime) -> datet
     """Start of the status-lookup window (VN time): when the campaign was first created."""
     record = ledger.campaign(campaign_id)
     return to_vn_naive(record.created_at if record is not None else started)
+
+
+def dry_run_lines(validation: ValidationResult, check: Preflight, template: ZnsTemplate,
+                  pre: PreflightInput) -> list[str]:
+    """A dry run reads as a check, not as a failed send: counts, limits, cost, what people read."""
+    lines = [
+        f"chạy thử (dry run), không gửi tin nào: {len(validation.valid)} dòng hợp lệ (valid), "
+        f"{len(validation.invalid)} dòng lỗi (invalid)",
+        f"quota ZNS còn lại hôm nay (quota left): {check.quota_remaining:,} / {check.quota_daily:,}; "
+        f"số dư (balance): {check.balance:,.0f} VND",
+        f"chi phí ước tính (estimated cost): ZNS {check.estimated_zns_cost:,.0f} VND; "
+        f"SMS dự phòng tối đa (SMS fallback at most) {check.estimated_sms_cost_max:,.0f} VND",
+    ]
+    if pre.sample is not None:
+        lines.append(f"ZNS mẫu (ZNS preview, {pre.sample[0]}): {render_zns(template, pre.sample[1])}")
+    if pre.sms_sample:
+        lines.append(f"SMS mẫu (SMS preview): {pre.sms_sample}")
+    if not check.ok and check.problem:
+        lines.append(f"sẽ dừng khi gửi thật (a real run would stop): {check.problem}")
+    return lines
