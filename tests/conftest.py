@@ -20,6 +20,20 @@ from zns.deploy import deploy_all
 from zns.localprefect import LocalPrefect, ensure_server
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _data_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Every test (and every CLI or worker it starts) uses a throw-away data home, never the
+    developer's own (`~/.local/share/zns-campaigns`)."""
+    home = tmp_path_factory.mktemp("zns-home")
+    old = os.environ.get("ZNS_HOME")
+    os.environ["ZNS_HOME"] = str(home)
+    yield home
+    if old is None:
+        os.environ.pop("ZNS_HOME", None)
+    else:
+        os.environ["ZNS_HOME"] = old
+
+
 @pytest.fixture(scope="session")
 def _simulator_server() -> Iterator[SimulatorServer]:
     with SimulatorServer() as server:
@@ -81,13 +95,25 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+# The session server runs on SQLite (WAL, 60 s busy timeout). A Prefect transaction that reads before
+# it writes (BEGIN DEFERRED, e.g. create_flow_run) cannot upgrade to a writer when another connection
+# wrote meanwhile: "database is locked" at once, no busy timeout applies, and Prefect answers 503.
+# Its Python client retries 503s, the UI does not (see _submit in tests/browser/test_run_form.py).
+# The main other writer is the tests' worker polling every 2 s; the services below write periodically
+# and no test uses them (the scheduler would also add zns-reconcile runs for the tests' workers).
+TEST_SERVER_SETTINGS = {
+    "PREFECT_SERVER_LOG_RETRYABLE_ERRORS": "true",  # else server.log is silent about those 503s
+    **{f"PREFECT_SERVER_SERVICES_{name}_ENABLED": "false" for name in ("SCHEDULER", "LATE_RUNS", "FOREMAN")},
+}
+
+
 @pytest.fixture(scope="session")
 def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPrefect]:
-    """A real `prefect server start` (SQLite) shared by the whole session."""
+    """A real `prefect server start` (SQLite) shared by the whole session; log at `.log_path`."""
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     home = tmp_path_factory.mktemp("prefect-home")
-    server = ensure_server(home, port=_free_port(), startup_timeout=120)
+    server = ensure_server(home, port=_free_port(), startup_timeout=120, settings=TEST_SERVER_SETTINGS)
     old = os.environ.get("PREFECT_API_URL")
     os.environ["PREFECT_API_URL"] = server.api_url
     try:
