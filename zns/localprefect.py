@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,9 +47,11 @@ def healthy(api_url: str, timeout: float = 2.0) -> bool:
 
 
 def ensure_server(
-    home: Path, *, host: str = "127.0.0.1", port: int = 4200, startup_timeout: float = 90.0
+    home: Path, *, host: str = "127.0.0.1", port: int = 4200, startup_timeout: float = 90.0,
+    settings: Mapping[str, str] | None = None,
 ) -> LocalPrefect:
-    """Reuse a healthy server at host:port, else start one whose database lives under `home`."""
+    """Reuse a healthy server at host:port, else start one whose database lives under `home`;
+    `settings` are extra PREFECT_* variables for a server started here (the tests trim its services)."""
     api_url = f"http://{host}:{port}/api"
     if healthy(api_url):
         return LocalPrefect(api_url, f"http://{host}:{port}", None)
@@ -61,6 +64,9 @@ def ensure_server(
         "PREFECT_SERVER_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home / 'prefect.db'}",
         # the UI must call this server's API, not the default port 4200
         "PREFECT_UI_API_URL": api_url,
+        # No database timeouts here: Prefect already runs SQLite in WAL mode with a 60 s busy timeout;
+        # its 503s on SQLite are lock races that fail at once, which clients retry (the UI does not).
+        **(settings or {}),
     }
     env.pop("PREFECT_API_URL", None)
     with open(log_path, "ab") as log:
