@@ -9,17 +9,18 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from esms.sms_templates import SmsTemplate, is_ascii_text, sms_parts
+from esms.sms_templates import CSKH_PART_LIMITS, SmsTemplate, is_ascii_text, sms_parts
 from zns.recipients.cells import sms_ascii
 
 MISSING = "SMS_MISSING_PARAM"
 TOO_LONG = "SMS_TOO_LONG"
+SINGLE_PART = CSKH_PART_LIMITS[0]
 MISMATCH = "SMS_TEMPLATE_MISMATCH"
 
 
 def sms_value(raw: str) -> str:
     """A value as the SMS carries it: diacritics stripped (IsUnicode 0), outer spaces trimmed."""
-    return sms_ascii(raw).strip()
+    return (raw if raw.isascii() else sms_ascii(raw)).strip()
 
 
 def value_problem(value: str, max_length: int | None) -> str | None:
@@ -32,9 +33,10 @@ def value_problem(value: str, max_length: int | None) -> str | None:
 
 def text_problem(text: str, pattern: re.Pattern[str]) -> str | None:
     """Too long to send, not plain printable ASCII, or not the registered template's text."""
-    if sms_parts(text) == 0:
+    if len(text) > SINGLE_PART and sms_parts(text) == 0:
         return TOO_LONG
-    if not is_ascii_text(text) or not pattern.fullmatch(text):
+    printable = text.isascii() and (text.isprintable() or is_ascii_text(text))  # fast path first
+    if not printable or not pattern.fullmatch(text):
         return MISMATCH
     return None
 
