@@ -12,15 +12,18 @@ than 5 minutes ("GMT+07:MM") so that this minute is a slot; everything else is s
 from __future__ import annotations
 
 import json
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import openpyxl
 import pytest
 
 from esms_sim.server import SimulatorServer
+from tests.conftest import _free_port
 from tests.flows.support import make_sheet
 from zns.deploy import start_worker
 from zns.ledger import Ledger
@@ -58,6 +61,31 @@ def _flow_runs_named(name: str) -> list[Any]:
 
     with get_client(sync_client=True) as client:
         return client.read_flow_runs(flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[name])))
+
+
+class WebServer:
+    """The product's web server (zns.web) in a thread on a free loopback port."""
+
+    def __init__(self) -> None:
+        import uvicorn
+
+        from zns.web.app import create_app
+
+        self.port = _free_port()
+        self._server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=self.port,
+                                                     log_level="warning"))
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+
+    def start(self) -> WebServer:
+        self._thread.start()
+        deadline = time.monotonic() + 20
+        while not self._server.started and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(10)
 
 
 def _field(page: Any, title: str) -> Any:
@@ -155,8 +183,9 @@ def test_operator_schedules_campaign_from_the_run_form(
 
     source, invalid = make_sheet(tmp_path / "khach.xlsx", 20, invalid_every=10)
     deployment_id = _deployment_id("zns-campaign/zns-campaign")
-    worker = start_worker(deployed.api_url, tmp_path / "worker.log", campaign_env)
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="vi-VN")
+    web = WebServer().start()  # the product's web server: the report artifacts link to it
+    worker = start_worker(deployed.api_url, tmp_path / "worker.log", {**campaign_env, "ZNS_WEB_PORT": str(web.port)})
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="vi-VN", accept_downloads=True)
     try:
         page = context.new_page()
         cdp = context.new_cdp_session(page)
@@ -233,6 +262,20 @@ def test_operator_schedules_campaign_from_the_run_form(
         heading.wait_for()
         assert campaign_id in heading.inner_text()
         page.screenshot(path=screenshots / "07-report.png", full_page=True)
+
+        # The workbook link artifact downloads the workbook over HTTP (a file:// link would not open).
+        page.go_back()
+        page.get_by_text(f"{slugify(campaign_id, 50)}-workbook", exact=True).click()
+        link = page.get_by_role("link", name="Báo cáo Excel (workbook)")
+        link.wait_for()
+        assert link.get_attribute("href").startswith(f"http://127.0.0.1:{web.port}/reports/")
+        page.screenshot(path=screenshots / "08-workbook-link.png", full_page=True)
+        with page.expect_download() as download:
+            link.click()
+        saved = tmp_path / download.value.suggested_filename
+        download.value.save_as(saved)
+        assert saved.name == f"report-{campaign_id}.xlsx"
+        assert len(openpyxl.load_workbook(saved, read_only=True).sheetnames) == 3
     except BaseException:
         for open_page in context.pages:  # what the browser showed when the test failed
             open_page.screenshot(path=screenshots / "99-failure.png", full_page=True)
@@ -240,3 +283,4 @@ def test_operator_schedules_campaign_from_the_run_form(
     finally:
         context.close()
         worker.stop()
+        web.stop()
