@@ -128,3 +128,24 @@ def test_sample_generator_is_deterministic(tmp_path: Path) -> None:
     module = runpy.run_path(str(ROOT / "data" / "samples" / "make_samples.py"))
     built = module["build"](tmp_path / "customers.xlsx")
     assert built.read_bytes() == SAMPLE.read_bytes()
+
+
+def test_error_rows_read_as_typed_phones_as_digits_and_columns_wide_enough(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """An operator opening error-rows.xlsx sees 936123456, not 9.36E+08, and no ### dates."""
+    from datetime import date
+
+    import openpyxl
+
+    from zns.recipients.errors_workbook import write_error_workbook
+    from zns.recipients.models import InvalidRow, Issue, ValidationResult
+
+    cells = (936123456, "Nguyễn Văn A", date(2026, 12, 1))
+    row = InvalidRow(2, "936123456", [Issue("BAD_PHONE", "Số điện thoại", "Cột 'Số điện thoại' dòng 2: sai")],
+                     cells, ("Số điện thoại", "Tên khách hàng", "Ngày đặt"))
+    result = ValidationResult(valid=[], invalid=[row], rows_read=1, columns=["Số điện thoại", "Tên khách hàng",
+                                                                              "Ngày đặt"])
+    path = write_error_workbook(result, tmp_path / "error-rows.xlsx")
+    ws = openpyxl.load_workbook(path).worksheets[0]
+    assert ws["A2"].value == 936123456 and ws["A2"].number_format == "0"
+    assert ws["C2"].number_format == "dd/mm/yyyy"
+    assert all((ws.column_dimensions[c].width or 0) >= 12 for c in "ABC")

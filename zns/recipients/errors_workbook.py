@@ -49,9 +49,14 @@ def _sheet_title(name: str | None) -> str:
 
 
 def _cell(ws: Worksheet, value: Any) -> Any:
-    """Original value, neutralised, with a readable date format; integral floats as ints."""
+    """Original value, neutralised, with a readable format: whole numbers (phones typed as
+    numbers) show all their digits, dates as dd/mm/yyyy."""
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return int(value)
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        cell = WriteOnlyCell(ws, value=value)
+        cell.number_format = "0"  # not 9.36E+08
+        return cell
     if isinstance(value, datetime | date | time):
         cell = WriteOnlyCell(ws, value=value)
         if isinstance(value, datetime):
@@ -62,6 +67,24 @@ def _cell(ws: Worksheet, value: Any) -> Any:
     return _excel_text(value)
 
 
+def _width(value: Any) -> int:
+    if isinstance(value, datetime):
+        return 16
+    if isinstance(value, date):
+        return 10
+    return max((len(line) for line in str(value).splitlines()), default=0) if value is not None else 0
+
+
+def _set_widths(ws: Worksheet, header: list[str], rows: list[list[Any]]) -> None:
+    """Columns wide enough for what they hold (first rows), so nothing shows as ### or 9.4E+08."""
+    from openpyxl.utils import get_column_letter
+
+    for index, name in enumerate(header):
+        widest = max([_width(name), *(_width(r[index]) for r in rows if index < len(r))])
+        ws.column_dimensions[get_column_letter(index + 1)].width = min(60, max(10, widest + 2))
+    ws.column_dimensions[get_column_letter(len(header))].width = 80  # the reasons, wrapped by Excel
+
+
 def write_error_workbook(result: ValidationResult, path: str | os.PathLike[str]) -> Path:
     """Write every invalid row with its original cells and reasons; returns the path."""
     target = Path(path)
@@ -70,9 +93,12 @@ def write_error_workbook(result: ValidationResult, path: str | os.PathLike[str])
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(_sheet_title(result.sheet))
     ws.freeze_panes = "A2"
+    names = [*(result.columns[i] for i in keep), *REASON_COLUMNS]
+    _set_widths(ws, names, [[row.cells[i] if i < len(row.cells) else None for i in keep]
+                            + [row.row, ", ".join(row.codes), ""] for row in result.invalid[:500]])
     bold = Font(bold=True)
     header = []
-    for name in [*(result.columns[i] for i in keep), *REASON_COLUMNS]:
+    for name in names:
         cell = WriteOnlyCell(ws, value=_excel_text(name))
         cell.font = bold
         header.append(cell)
