@@ -55,13 +55,23 @@ def _record(name: str, pid: int | None, url: str, log: Path | None) -> None:
 
 
 def _alive(pid: object) -> bool:
+    """Running, not merely a zombie waiting for its parent (a stopped child of this process is
+    reaped here; one of another `zns` process is read from /proc)."""
     if not isinstance(pid, int):
         return False
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    except ChildProcessError:
+        pass
     try:
         os.kill(pid, 0)
     except OSError:
         return False
-    return True
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
 
 
 def api_url_for_cli(echo: Echo) -> str:

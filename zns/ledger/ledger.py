@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
 from zns.ledger.engine import make_engine, resolve_url
 from zns.ledger.migrate import upgrade
+from zns.ledger.repository import Repository
 from zns.ledger.schema import utcnow
 from zns.ledger.types import (
     CampaignRecord,
@@ -25,6 +26,9 @@ from zns.ledger.types import (
 from zns.ledger.uow import UnitOfWork
 from zns.outcomes import Channel, RecipientOutcome
 from zns.policy import NON_FINAL_STATES, decide
+
+INSERT_ATTEMPTS = 3
+T = TypeVar("T")
 
 
 class Ledger:
@@ -88,9 +92,7 @@ class Ledger:
             return uow.repo.get_campaign(campaign_id)
 
     def record_recipients(self, campaign_id: str, rows: Sequence[RecipientRow]) -> None:
-        with self.uow() as uow:
-            uow.repo.record_recipients(campaign_id, rows)
-            uow.commit()
+        self._racing_insert(lambda repo: repo.record_recipients(campaign_id, rows))
 
     # -- sending -----------------------------------------------------------------------------
 
@@ -107,18 +109,26 @@ class Ledger:
     ) -> list[Claim]:
         """Phones this caller may send now. With reclaim_ambiguous, also ambiguous rows and rows
         left 'claimed' before `stale_before` (default: now), returned with the same RequestId."""
-        with self.uow() as uow:
-            claims = uow.repo.claim(
-                campaign_id,
-                phones,
-                Channel(channel),
-                claimed_by,
-                texts,
-                reclaim_ambiguous=reclaim_ambiguous,
-                stale_before=stale_before or utcnow(),
-            )
-            uow.commit()
-        return claims
+        return self._racing_insert(lambda repo: repo.claim(
+            campaign_id, phones, Channel(channel), claimed_by, texts,
+            reclaim_ambiguous=reclaim_ambiguous, stale_before=stale_before or utcnow(),
+        ))
+
+    def _racing_insert(self, work: Callable[[Repository], T]) -> T:
+        """One write transaction, tried again if it lost an insert race. PostgreSQL's ON CONFLICT
+        arbitrates one index only: when two runs insert the same new row at once, another unique
+        index (RequestId, valid phone) can fail the loser instead. Its transaction rolled back;
+        trying again meets the winner's row through the conflict path."""
+        for attempt in range(INSERT_ATTEMPTS):
+            try:
+                with self.uow() as uow:
+                    result = work(uow.repo)
+                    uow.commit()
+                return result
+            except sa.exc.IntegrityError:
+                if attempt == INSERT_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
 
     def record_send_results(self, campaign_id: str, channel: Channel | str, results: Sequence[SendRecord]) -> None:
         with self.uow() as uow:
