@@ -74,6 +74,11 @@ def _alive(pid: object) -> bool:
         return True
 
 
+def _running(name: str) -> bool:
+    """A component recorded in the home's stack.json whose process is still alive."""
+    return _alive(read_state().get(name, {}).get("pid"))
+
+
 def api_url_for_cli(echo: Echo) -> str:
     """$PREFECT_API_URL, else the home's server; started in the background (and left running
     for the next command) when none answers."""
@@ -123,12 +128,16 @@ class Stack:
     def start_worker(self) -> None:
         from zns.deploy import start_worker
 
+        if _running("worker"):  # a second `zns up`/`zns demo` reuses the home's worker
+            return
         log = data_home() / "logs" / "worker.log"
         worker = start_worker(self.api_url, log, {"ZNS_HOME": str(data_home()), **self.env})
         self.processes["worker"] = worker.process
         _record("worker", worker.process.pid, "pool campaigns", log)
 
     def start_web(self) -> None:
+        if _running("web"):
+            return
         log = data_home() / "logs" / "web.log"
         web = _start("web", [sys.executable, "-m", "zns.web", "--port", str(web_port())],
                      {"ZNS_HOME": str(data_home())}, log)
