@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 
 from pydantic import BaseModel, SecretStr
 
@@ -33,10 +34,11 @@ class AccountConfig(BaseModel):
         )
 
 
-def account_from_env() -> AccountConfig:
-    """ESMS_API_KEY / ESMS_SECRET_KEY / ESMS_BASE_URL / ESMS_SANDBOX."""
-    api_key = os.environ.get("ESMS_API_KEY", "").strip()
-    secret_key = os.environ.get("ESMS_SECRET_KEY", "").strip()
+def account_from_env(environ: Mapping[str, str] | None = None) -> AccountConfig:
+    """ESMS_API_KEY / ESMS_SECRET_KEY / ESMS_BASE_URL / ESMS_SANDBOX (of this process by default)."""
+    env = os.environ if environ is None else environ
+    api_key = env.get("ESMS_API_KEY", "").strip()
+    secret_key = env.get("ESMS_SECRET_KEY", "").strip()
     if not api_key or not secret_key:
         raise AccountError(
             "no eSMS credentials: set `account` (an EsmsAccount block name) in the SPEC, "
@@ -45,6 +47,6 @@ def account_from_env() -> AccountConfig:
     return AccountConfig(
         api_key=SecretStr(api_key),
         secret_key=SecretStr(secret_key),
-        base_url=os.environ.get("ESMS_BASE_URL", "").strip() or DEFAULT_BASE_URL,
-        sandbox=os.environ.get("ESMS_SANDBOX", "").strip().lower() in ("1", "true", "yes"),
+        base_url=env.get("ESMS_BASE_URL", "").strip() or DEFAULT_BASE_URL,
+        sandbox=env.get("ESMS_SANDBOX", "").strip().lower() in ("1", "true", "yes"),
     )

@@ -217,11 +217,13 @@ def deploy() -> None:
     _use_stack()
     api_url = os.environ["PREFECT_API_URL"]
     try:
-        deploy_all(api_url)
+        lines = deploy_all(api_url)
     except DeployError as exc:
         fail(str(exc), EXIT_CONFIG)
-    typer.echo("deployed: zns-campaign, birthday-greetings, zns-reconcile (pool: campaigns); "
+    typer.echo("deployed: zns-campaign, birthday-greetings, zns-reconcile, zns-refresh-form (pool: campaigns); "
                "start a worker with: prefect worker start --pool campaigns")
+    for line in lines:
+        typer.echo(line)
 
 
 @app.command()

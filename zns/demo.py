@@ -17,8 +17,9 @@ from typing import Any
 import httpx
 import typer
 
-from zns.deploy import CAMPAIGN_DEPLOYMENT, ROOT
+from zns.deploy import CAMPAIGN_DEPLOYMENT, ROOT, deployment_parameters
 from zns.home import data_home, ledger_url
+from zns.spec import CampaignSpec
 from zns.timeutil import vn_now
 
 SAMPLES = ROOT / "data" / "samples"
@@ -67,26 +68,28 @@ def run_demo(spec_path: Path | None = None, *, wait_seconds: float = 600, keep_s
         typer.echo(f"eSMS simulator: {base}")
         running = stack.up(typer.echo, env={**DEMO_ENV, "ESMS_BASE_URL": base})
         typer.echo(f"running the sample campaign {spec.campaign_id} through the deployment ...")
-        flow_run = _run(running.api_url, spec.model_dump(mode="json"), wait_seconds)
+        flow_run = _run(running.api_url, spec, wait_seconds)
     except BaseException:
         stack.down(typer.echo)
         raise
     summary = _summary(spec.campaign_id)
     typer.echo(f"flow run: {running.ui_url}/runs/flow-run/{flow_run.id}")
     if keep_server:
-        typer.echo(f"Prefect UI: {running.ui_url} — reports: {running.web_url} — the stack stays up "
+        typer.echo(f"Prefect UI: {running.ui_url} — campaign page: {running.web_url}/campaigns/new — reports: "
+                   f"{running.web_url} — the stack stays up "
                    "(deployments Ready); stop it with `zns down`")
     else:
         stack.down(typer.echo)
     return summary
 
 
-def _run(api_url: str, spec: dict[str, Any], wait_seconds: float) -> Any:
+def _run(api_url: str, spec: CampaignSpec, wait_seconds: float) -> Any:
     from prefect.deployments import run_deployment
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     with temporary_settings(updates={PREFECT_API_URL: api_url}):
-        flow_run = run_deployment(CAMPAIGN_DEPLOYMENT, parameters={"spec": spec}, timeout=wait_seconds,
+        parameters = deployment_parameters(spec, CAMPAIGN_DEPLOYMENT)
+        flow_run = run_deployment(CAMPAIGN_DEPLOYMENT, parameters=parameters, timeout=wait_seconds,
                                   poll_interval=2, as_subflow=False)
     state = flow_run.state
     if state is None or not state.is_completed():

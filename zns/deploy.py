@@ -7,6 +7,7 @@ import hashlib
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,8 +36,10 @@ def _prefect(args: list[str], env: dict[str, str], cwd: Path, timeout: float = 3
     return result.stdout
 
 
-def deploy_all(api_url: str, project_dir: Path = ROOT, names: list[str] | None = None) -> None:
-    """Create the process work pool, register the blocks and deploy `prefect.yaml`."""
+def deploy_all(api_url: str, project_dir: Path = ROOT, names: list[str] | None = None,
+               account_env: Mapping[str, str] | None = None) -> list[str]:
+    """Create the process work pool, register the blocks, deploy `prefect.yaml` and fill the run
+    form's choices from the account (ESMS_* of `account_env`); returns what to tell the operator."""
     env = {**os.environ, "PREFECT_API_URL": api_url, "ZNS_PROJECT_DIR": str(project_dir)}
     pools = _prefect(["work-pool", "ls"], env, project_dir)
     if f" {POOL} " not in pools and f"│ {POOL}" not in pools:
@@ -44,6 +47,23 @@ def deploy_all(api_url: str, project_dir: Path = ROOT, names: list[str] | None =
     _prefect(["block", "register", "-m", "flows.blocks"], env, project_dir)
     selection = [arg for name in names for arg in ("-n", name)] if names else ["--all"]
     _prefect(["deploy", *selection], env, project_dir)
+    return refresh_form(api_url, {**os.environ, **(account_env or {})})
+
+
+def refresh_form(api_url: str, account_env: Mapping[str, str]) -> list[str]:
+    """The run form's dropdowns; without a reachable account the form keeps plain text fields."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from esms import EsmsError
+    from flows.refresh_form import refresh_run_form
+    from zns.accounts import AccountError
+
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: api_url}):
+            return refresh_run_form(account_env.get("ZNS_ACCOUNT_BLOCK") or None, account_env)
+    except (AccountError, EsmsError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return [f"run form without OA/template choices ({first}); `zns deploy` again once the account works"]
 
 
 @dataclass(slots=True)
@@ -80,12 +100,23 @@ def schedule_key(spec: CampaignSpec, at: datetime) -> str:
     return "zns-schedule-" + hashlib.sha256(raw.encode()).hexdigest()[:24]
 
 
+def deployment_parameters(spec: CampaignSpec, deployment: str = CAMPAIGN_DEPLOYMENT) -> dict[str, Any]:
+    """The flow run's parameters in the shape the deployment's form (and Prefect's check) takes."""
+    from prefect.client.orchestration import get_client
+
+    from zns.form_schema import form_parameters
+
+    with get_client(sync_client=True) as client:
+        schema = client.read_deployment_by_name(deployment).parameter_openapi_schema or {}
+    return {"spec": form_parameters(spec.model_dump(mode="json", exclude={"send_at"}), schema)}
+
+
 def schedule_campaign(spec: CampaignSpec, at: datetime, deployment: str = CAMPAIGN_DEPLOYMENT) -> Any:
     """Create (or find) the scheduled flow run of the campaign deployment; returns the FlowRun."""
     from prefect.deployments import run_deployment
 
-    parameters = {"spec": spec.model_dump(mode="json", exclude={"send_at"})}
     try:
+        parameters = deployment_parameters(spec, deployment)
         return run_deployment(
             deployment,
             parameters=parameters,

@@ -13,15 +13,79 @@ import unicodedata
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+from pydantic.json_schema import SkipJsonSchema
+
+from zns.choices import choice_value
 
 
 class MessageType(StrEnum):
     NORMAL = "normal"  # "Zalo bình thường", SmsType 25
     PRIORITY = "priority"  # "Zalo ưu tiên", SmsType 24
+
+
+def rows_schema(key: str, key_title: str, value: str, value_title: str) -> dict[str, Any]:
+    """A mapping shown in the Prefect form as rows of two fields instead of a JSON editor."""
+    return {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {
+                key: {"type": "string", "title": key_title, "minLength": 1},
+                value: {"type": "string", "title": value_title},
+            },
+            "required": [key, value],
+            "additionalProperties": False,
+        },
+    }
+
+
+def rows_to_dict(key: str, value: str) -> Any:
+    """The form's rows (a list of {key, value}) as the mapping the product uses; a dict passes."""
+
+    def convert(data: Any) -> Any:
+        if not isinstance(data, list):
+            return data
+        mapping: dict[str, Any] = {}
+        for row in data:
+            if not isinstance(row, dict) or not str(row.get(key) or "").strip():
+                raise ValueError(f"each row needs `{key}` and `{value}` — Mỗi dòng cần {key} và {value}")
+            name = str(row[key]).strip()
+            if name in mapping:
+                raise ValueError(f"`{name}` appears in two rows — Biến {name} bị ghép hai lần")
+            mapping[name] = row.get(value)
+        return mapping
+
+    return BeforeValidator(convert)
+
+
+ColumnMap = Annotated[
+    dict[str, str],
+    rows_to_dict("variable", "column"),
+    WithJsonSchema(rows_schema("variable", "Biến", "column", "Cột trong file")),
+]
+SmsColumnMap = Annotated[
+    dict[str, str],
+    rows_to_dict("variable", "column"),
+    WithJsonSchema(rows_schema("variable", "Biến SMS (P1, P2, ...)", "column", "Cột trong file hoặc biến ZNS")),
+]
+ValueMap = Annotated[
+    dict[str, str],
+    rows_to_dict("variable", "value"),
+    WithJsonSchema(rows_schema("variable", "Biến", "value", "Giá trị")),
+]
 
 
 class ManualRecipient(BaseModel):
@@ -30,10 +94,10 @@ class ManualRecipient(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     phone: str = Field(title="Số điện thoại", description="Ví dụ 0912345678 hoặc +84912345678")
-    values: dict[str, str] = Field(
+    values: ValueMap = Field(
         default_factory=dict,
         title="Giá trị các biến",
-        description="Tên biến của template → giá trị, ví dụ customer_name → Nguyễn Văn A",
+        description="Mỗi biến của template và giá trị của nó, ví dụ customer_name: Nguyễn Văn A",
     )
 
 
@@ -48,11 +112,16 @@ class FallbackSpec(BaseModel):
         title="Mã template SMS",
         description="TempId của template CSKH; bỏ trống nếu brandname chỉ có một template",
     )
-    columns: dict[str, str] = Field(
+    columns: SmsColumnMap = Field(
         default_factory=dict,
         title="Ghép biến SMS với cột",
-        description="Biến của template SMS (P1, P2, ...) → tên cột trong file hoặc tên biến ZNS",
+        description="Mỗi biến của template SMS (P1, P2, ...) và cột trong file hoặc biến ZNS lấy giá trị",
     )
+
+    @field_validator("sms_template_id", mode="before")
+    @classmethod
+    def _chosen_id(cls, value: Any) -> Any:
+        return choice_value(str(value) if isinstance(value, int) else value)
 
 
 class DateMatch(StrEnum):
@@ -106,10 +175,10 @@ class CampaignSpec(BaseModel):
     phone_column: str | None = Field(
         default=None, title="Cột số điện thoại", description="Bỏ trống để tự nhận cột (sdt, phone, ...)"
     )
-    columns: dict[str, str] = Field(
+    columns: ColumnMap = Field(
         default_factory=dict,
         title="Ghép biến ZNS với cột",
-        description="Tên biến template → tên cột; bỏ trống nếu cột trùng tên biến",
+        description="Mỗi biến của template và cột trong file; bỏ trống nếu cột trùng tên biến",
     )
     recipients: list[ManualRecipient] = Field(
         default_factory=list, title="Người nhận nhập tay", description="Dùng khi không có file"
@@ -148,16 +217,19 @@ class CampaignSpec(BaseModel):
         title="Lọc theo ngày (chiến dịch định kỳ)",
         description="Chỉ gửi cho dòng có ngày trùng ngày chạy, theo giờ Việt Nam",
     )
-    send_at: datetime | None = Field(
+    # SPEC files and `zns run --at` only: the Prefect form says "send at" with its own
+    # "Start: Later", so the field is left out of the form (one way to say it there).
+    send_at: SkipJsonSchema[datetime | None] = Field(
         default=None,
         title="Hẹn giờ gửi (giờ Việt Nam)",
-        description="Bỏ trống để gửi ngay; trong giao diện Prefect dùng 'Start: Later'",
+        description="Bỏ trống để gửi ngay",
     )
 
     @field_validator("template_id", "oa_id", mode="before")
     @classmethod
     def _as_text(cls, value: Any) -> Any:
-        return str(value) if isinstance(value, int) else value
+        """An id typed in a SPEC (maybe a YAML number) or picked in the form ("name (id)")."""
+        return choice_value(str(value) if isinstance(value, int) else value)
 
     @model_validator(mode="after")
     def _one_source(self) -> CampaignSpec:

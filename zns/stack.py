@@ -170,7 +170,8 @@ def up(echo: Echo, *, env: dict[str, str] | None = None) -> Stack:
     ui = api.removesuffix("/api")
     stack = Stack(api, ui, f"http://127.0.0.1:{web_port()}", dict(env or {}))
     echo("deploying prefect.yaml to the work pool 'campaigns' ...")
-    deploy_all(api)
+    for line in deploy_all(api, account_env=stack.env):
+        echo(line)
     stack.start_worker()
     stack.start_web()
     return stack

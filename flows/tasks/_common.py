@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
@@ -13,10 +13,10 @@ from zns.accounts import AccountConfig, AccountError, account_from_env
 T = TypeVar("T")
 
 
-def resolve_account(block_name: str | None) -> AccountConfig:
+def resolve_account(block_name: str | None, environ: Mapping[str, str] | None = None) -> AccountConfig:
     """The EsmsAccount block named in the SPEC, else the ESMS_* environment variables."""
     if not block_name:
-        return account_from_env()
+        return account_from_env(environ)
     from flows.blocks import EsmsAccount
 
     try:

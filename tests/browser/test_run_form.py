@@ -11,7 +11,6 @@ than 5 minutes ("GMT+07:MM") so that this minute is a slot; everything else is s
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -25,7 +24,7 @@ import pytest
 from esms_sim.server import SimulatorServer
 from tests.conftest import _free_port
 from tests.flows.support import make_sheet
-from zns.deploy import start_worker
+from zns.deploy import refresh_form, start_worker
 from zns.ledger import Ledger
 from zns.localprefect import LocalPrefect
 from zns.spec import slugify
@@ -37,8 +36,11 @@ CAMPAIGN_NAME = "Kiểm thử giao diện"
 TITLES = [  # Field(title=...) of zns/spec.py an operator must see on the form
     "Tên chiến dịch", "Zalo OA ID", "Mã template ZNS", "Loại tin", "File người nhận", "Cột số điện thoại",
     "Ghép biến ZNS với cột", "SMS dự phòng (chuyển hướng)", "Chạy thử (sandbox)", "Chỉ kiểm tra",
-    "Chờ ZNS tối đa (giây)", "Mã chiến dịch", "Hẹn giờ gửi (giờ Việt Nam)",
+    "Chờ ZNS tối đa (giây)", "Mã chiến dịch",
 ]
+ZNS_COLUMNS = {"customer_name": "Tên khách hàng", "order_code": "Mã đơn hàng", "order_date": "Ngày đặt",
+               "amount": "Tổng tiền"}
+SMS_COLUMNS = {"P1": "customer_name", "P2": "order_code", "P3": "amount"}
 
 
 def _flow_run(run_id: str) -> Any:
@@ -106,12 +108,29 @@ def _fill_text(page: Any, title: str, value: str, *, optional: bool = False) -> 
     box.fill(value)
 
 
-def _fill_json(page: Any, title: str, value: dict[str, str]) -> None:
-    """A dict field is a JSON code editor; insert_text bypasses its bracket auto-closing."""
-    editor = _field(page, title).get_by_role("textbox").first
-    editor.click()
-    page.keyboard.press("ControlOrMeta+A")
-    page.keyboard.insert_text(json.dumps(value, ensure_ascii=False))
+def _choose(page: Any, scope: Any, title: str, starts: str | None = None, ends: str | None = None,
+            nth: int = 0) -> list[str]:
+    """Open the dropdown of the field titled `title` and pick the choice that starts/ends so; returns
+    every choice offered (what an operator reads in it)."""
+    scope.get_by_label(f"Select {title}", exact=True).nth(nth).click()
+    options = page.get_by_role("option")
+    options.first.wait_for()
+    offered = [text.strip() for text in options.all_inner_texts()]
+    wanted = next(o for o in offered if o.startswith(starts or "") and o.endswith(ends or ""))
+    options.filter(has_text=wanted).first.click()
+    return offered
+
+
+def _fill_rows(page: Any, title: str, rows: dict[str, str], key_title: str, value_title: str) -> None:
+    """A mapping field: one row per variable, the variable picked from the dropdown, the column typed."""
+    field = _field(page, title)
+    for index, (variable, column) in enumerate(rows.items()):
+        field.get_by_role("button", name="Add item", exact=True).click()
+        offered = _choose(page, field, key_title, starts=variable, ends=variable, nth=index)
+        assert variable in offered
+        field.locator(
+            f"xpath=.//label[normalize-space()='{value_title}']/ancestor::div[.//textarea][1]//textarea"
+        ).nth(index).fill(column)
 
 
 def _picker_zone(at: datetime) -> tuple[str, datetime]:
@@ -183,6 +202,8 @@ def test_operator_schedules_campaign_from_the_run_form(
 
     source, invalid = make_sheet(tmp_path / "khach.xlsx", 20, invalid_every=10)
     deployment_id = _deployment_id("zns-campaign/zns-campaign")
+    said = refresh_form(deployed.api_url, campaign_env)  # what `zns deploy` does with the account
+    assert said[0].startswith("zns-campaign/zns-campaign: form lists 1 OA, 5 ZNS templates"), said
     web = WebServer().start()  # the product's web server: the report artifacts link to it
     worker = start_worker(deployed.api_url, tmp_path / "worker.log", {**campaign_env, "ZNS_WEB_PORT": str(web.port)})
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="vi-VN", accept_downloads=True)
@@ -198,6 +219,7 @@ def test_operator_schedules_campaign_from_the_run_form(
             label = page.locator(f"xpath=//label[starts-with(normalize-space(), '{title}')]").first
             expect(label, f"field title {title!r} not visible on the run form").to_be_visible()
         expect(page.get_by_text("TempID của template ZNS đã duyệt")).to_be_visible()
+        expect(page.get_by_text("Hẹn giờ gửi")).to_have_count(0)  # "Start: Later" is the one "send at"
         page.screenshot(path=screenshots / "01-run-form.png", full_page=True)
         page.get_by_label("Select Loại tin").click()
         assert page.get_by_role("option").all_inner_texts() == ["normal", "priority"]
@@ -205,18 +227,21 @@ def test_operator_schedules_campaign_from_the_run_form(
         assert page.get_by_label("Select Loại tin").inner_text().strip() == "priority"
 
         _fill_text(page, "Tên chiến dịch", CAMPAIGN_NAME)
-        _fill_text(page, "Zalo OA ID", "4097311281936189049")
-        _fill_text(page, "Mã template ZNS", "210001")
+        # Picked, not typed: the account's OAs and templates by name (zns deploy wrote them in the form).
+        oas = _choose(page, page, "Zalo OA ID", starts="ZNS Demo Shop")
+        assert "ZNS Demo Shop (4097311281936189049)" in oas
+        templates = _choose(page, page, "Mã template ZNS", ends="(210001)")
+        assert "Xac nhan don hang (210001)" in templates and "OTP xac thuc (205644)" in templates
         _fill_text(page, "File người nhận", str(source), optional=True)
         _fill_text(page, "Cột số điện thoại", "Số điện thoại", optional=True)
-        _fill_json(page, "Ghép biến ZNS với cột", {
-            "customer_name": "Tên khách hàng", "order_code": "Mã đơn hàng",
-            "order_date": "Ngày đặt", "amount": "Tổng tiền",
-        })
+        _fill_rows(page, "Ghép biến ZNS với cột", ZNS_COLUMNS, "Biến", "Cột trong file")
         _field(page, "SMS dự phòng").get_by_role("tab", name="FallbackSpec", exact=True).click()
-        _fill_text(page, "Brandname", "ZNSDEMO")
-        _fill_text(page, "Mã template SMS", "91011", optional=True)
-        _fill_json(page, "Ghép biến SMS với cột", {"P1": "customer_name", "P2": "order_code", "P3": "amount"})
+        assert _choose(page, page, "Brandname", starts="ZNSDEMO", ends="ZNSDEMO") == ["Baotrixemay", "ZNSDEMO"]
+        sms_field = _field(page, "Mã template SMS")
+        sms_field.get_by_role("tab").first.click()
+        _choose(page, sms_field, "Mã template SMS", starts="ZNSDEMO: Chao {P1,30}, don hang")
+        _fill_rows(page, "Ghép biến SMS với cột", SMS_COLUMNS, "Biến SMS (P1, P2, ...)",
+                   "Cột trong file hoặc biến ZNS")
         _field(page, "Chờ ZNS tối đa (giây)").locator("input").fill("30")
         page.screenshot(path=screenshots / "02-form-filled.png", full_page=True)
 
@@ -241,7 +266,9 @@ def test_operator_schedules_campaign_from_the_run_form(
         assert run.start_time >= at - timedelta(seconds=1), f"started at {run.start_time}, scheduled for {at}"
         spec = run.parameters["spec"]
         assert spec["campaign_name"] == CAMPAIGN_NAME and spec["message_type"] == "priority"
-        assert spec["fallback"]["columns"] == {"P1": "customer_name", "P2": "order_code", "P3": "amount"}
+        assert spec["oa_id"] == "ZNS Demo Shop (4097311281936189049)"
+        assert spec["columns"] == [{"variable": k, "column": v} for k, v in ZNS_COLUMNS.items()]
+        assert spec["fallback"]["columns"] == [{"variable": k, "column": v} for k, v in SMS_COLUMNS.items()]
 
         campaign_id = f"{slugify(CAMPAIGN_NAME, 40)}-{run_id.replace('-', '')[:12]}"
         summary = Ledger.from_url(campaign_env["ZNS_LEDGER_URL"]).summary(campaign_id)

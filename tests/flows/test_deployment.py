@@ -13,7 +13,7 @@ import pytest
 
 from esms_sim.server import SimulatorServer
 from tests.flows.support import make_sheet, run_cli, spec_for, write_spec
-from zns.deploy import start_worker
+from zns.deploy import refresh_form, start_worker
 from zns.ledger import Ledger
 from zns.localprefect import LocalPrefect
 from zns.spec import slugify
@@ -47,12 +47,14 @@ def _deployments() -> set[str]:
 
 @pytest.mark.prefect
 def test_prefect_yaml_deploys_every_deployment(deployed: LocalPrefect) -> None:
-    assert {"zns-campaign", "birthday-greetings", "zns-reconcile"} <= _deployments()
+    assert {"zns-campaign", "birthday-greetings", "zns-reconcile", "zns-refresh-form"} <= _deployments()
 
 
 @pytest.mark.prefect
 def test_scheduled_run_executes_on_a_process_worker(deployed: LocalPrefect, campaign_env: dict[str, str],
                                                    flow_sim: SimulatorServer, tmp_path: Path) -> None:
+    # The form's choices in place (as after `zns deploy`): a SPEC's bare ids still pass Prefect's check.
+    assert refresh_form(deployed.api_url, campaign_env)[0].startswith("zns-campaign/zns-campaign: form lists")
     source, invalid = make_sheet(tmp_path / "khach.xlsx", 40, invalid_every=10)
     data = spec_for(source)
     data.pop("campaign_id")  # a scheduled run is its own campaign
