@@ -46,6 +46,7 @@ from zns.campaign.prepare import (
 from zns.campaign.sending import BatchStats
 from zns.ledger import CampaignStatus
 from zns.outcomes import Channel
+from zns.progress import progress
 from zns.report import CampaignMeta
 from zns.runtime import get_ledger, report_dir
 from zns.spec import CampaignSpec, slugify
@@ -84,14 +85,16 @@ def _send_all(spec: CampaignSpec, ctx: CampaignContext, batches: list[list[tuple
               price: float | None) -> list[BatchStats]:
     """Keep at most `spec.concurrency` batch runs in flight; stop submitting on a config error."""
     logger = get_run_logger()
-    progress = create_progress_artifact(
+    artifact = create_progress_artifact(
         0.0, key=f"{slugify(ctx.campaign_id, 50)}-progress", description="Tiến độ gửi ZNS (ZNS send progress)"
     )
     results: list[BatchStats] = []
     pending = list(enumerate(batches))
     in_flight: set[PrefectFuture[BatchStats]] = set()
     failure: BaseException | None = None
-    done = 0
+    done = sent = 0
+    total = sum(len(batch) for batch in batches)
+    progress("zns", 0, total)
     while pending or in_flight:
         while pending and failure is None and len(in_flight) < spec.concurrency:
             index, batch = pending.pop(0)
@@ -112,7 +115,9 @@ def _send_all(spec: CampaignSpec, ctx: CampaignContext, batches: list[list[tuple
             failure = failure or exc
             continue
         results.append(stats)
-        update_progress_artifact(progress, 100.0 * done / max(1, len(batches)))
+        sent += stats.accepted + stats.rejected + stats.skipped
+        update_progress_artifact(artifact, 100.0 * done / max(1, len(batches)))
+        progress("zns", sent, total)
         logger.info("batch %d: %d accepted, %d rejected, %d skipped (sent before)",
                     stats.index, stats.accepted, stats.rejected, stats.skipped)
     if failure is not None:

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from prefect import flow, get_run_logger
+from prefect.futures import as_completed
 from prefect.utilities.annotations import quote
 
 from esms.sms_templates import SmsTemplate
@@ -18,6 +19,7 @@ from flows.tasks.campaign import await_delivery_task, recover_interrupted_task, 
 from zns.campaign.context import CampaignContext
 from zns.campaign.fallback import prepare_fallback, sms_batches
 from zns.outcomes import Channel
+from zns.progress import progress
 from zns.runtime import get_ledger
 from zns.spec import CampaignSpec
 
@@ -39,7 +41,11 @@ def sms_fallback(
         send_sms_batch_task.submit(spec.account, ctx, quote(batch), sms_template.brandname, i)  # type: ignore[call-overload]
         for i, batch in enumerate(sms_batches(plan))
     ]
-    sent = sum(f.result().accepted for f in futures)
+    sent = done = 0
+    for future in as_completed(futures):
+        stats = future.result()
+        sent, done = sent + stats.accepted, done + stats.accepted + stats.rejected + stats.skipped
+        progress("sms", done, len(plan.texts))
     if plan.texts:
         await_delivery_task(spec.account, ctx, Channel.SMS, spec.fallback_after, since)
     return {"candidates": len(plan.texts) + len(plan.unfit), "sent": sent, "unfit": len(plan.unfit)}

@@ -125,8 +125,10 @@ def test_failure_reasons_use_the_code_table(summary: CampaignSummary) -> None:
     assert failed["146"].label_vi == esms_code("146").vi
     assert sum(r.count for r in summary.failure_reasons) == summary.failed
     reasons = {(r.state, r.code): r for r in summary.reasons}
-    # product codes keep the producer's Vietnamese text
-    assert reasons[(FinalState.INVALID, "BAD_PHONE")].label_vi == "Số điện thoại không hợp lệ"
+    # a row-check code reads as the code's own sentence (what is wrong, what to do), never as
+    # one row's text: a group of 1,000 bad phones is one line of the top-reasons table
+    assert reasons[(FinalState.INVALID, "BAD_PHONE")].label_vi == (
+        "Số điện thoại không hợp lệ. Sửa thành số di động Việt Nam 10 chữ số, ví dụ 0912345678 hoặc +84912345678.")
     # delivered rows without a reason are grouped under no code
     assert reasons[(FinalState.ZNS_DELIVERED, None)].count == 2
     assert sum(r.count for r in summary.reasons) == summary.rows
@@ -138,7 +140,9 @@ def test_reason_label_rules() -> None:
     assert reason_label("TIMEOUT") == "Cổng eSMS không phản hồi kịp"
     assert reason_label("-118", "văn bản riêng") == zalo_code(-118).vi
     assert reason_label("-118", "văn bản riêng", prefer_row=True) == "văn bản riêng"
-    assert reason_label("BAD_PHONE", "Sai số") == "Sai số"
+    assert reason_label("BAD_PHONE", "Sai số").startswith("Số điện thoại không hợp lệ. Sửa thành")
+    assert reason_label("BAD_PHONE", "Sai số", prefer_row=True) == "Sai số"  # the Recipients sheet
+    assert reason_label("SOME_PRODUCT_CODE", "văn bản riêng") == "văn bản riêng"
     assert reason_label("WHATEVER") == "Không rõ lý do"
     assert reason_label(None) == "Không có lý do"
 

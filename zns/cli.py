@@ -43,17 +43,20 @@ class _ProductLines(logging.Filter):
         return record.levelno < logging.ERROR
 
 
-def _quiet_console() -> None:
-    if os.environ.get("ZNS_VERBOSE"):
-        return
+def _quiet_console() -> Any:
+    """Product lines only (unless -v); returns the rich console Prefect prints them to."""
     from prefect.logging.handlers import PrefectConsoleHandler
 
     plain = logging.Formatter("%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    console = None
     for name in ("", "prefect", "prefect.flow_runs", "prefect.task_runs"):  # "": the root logger
         for handler in logging.getLogger(name).handlers:
             if isinstance(handler, PrefectConsoleHandler):
-                handler.addFilter(_ProductLines())
-                handler.setFormatter(plain)
+                console = getattr(handler, "console", None) or console
+                if not os.environ.get("ZNS_VERBOSE"):
+                    handler.addFilter(_ProductLines())
+                    handler.setFormatter(plain)
+    return console
 
 
 @app.callback()
@@ -135,9 +138,13 @@ def run_spec(spec_path: Path, *, dry_run: bool, as_json: bool) -> dict[str, Any]
     spec = spec.model_copy(update=updates)
     _use_stack()
     from flows.campaign import zns_campaign
+    from zns.console import attach_bars, detach_bars
 
-    _quiet_console()
-    state = zns_campaign(spec, return_state=True)
+    bars = attach_bars(_quiet_console())
+    try:
+        state = zns_campaign(spec, return_state=True)
+    finally:
+        detach_bars(bars)
     if not state.is_completed():
         exc = state.result(raise_on_failure=False)
         if isinstance(exc, BaseException):

@@ -20,6 +20,7 @@ from zns.campaign.sending import BatchStats, send_sms_batch, send_zns_batch
 from zns.campaign.templates import load_templates, sms_columns
 from zns.ledger import RecipientRow
 from zns.outcomes import Channel
+from zns.progress import progress
 from zns.recipients import DateFilter, ValidationResult, load_blocklist, load_recipients, write_error_workbook
 from zns.recipients.cells import cell_text
 from zns.runtime import get_ledger
@@ -197,17 +198,19 @@ def await_delivery_task(
     ledger = get_ledger()
     logger = get_run_logger()
 
-    def progress(stats: DeliveryStats) -> None:
+    def report(stats: DeliveryStats) -> None:
         logger.info(
             "%s delivery: %d delivered, %d failed (%d for fallback), %d pending",
             channel.value, stats.delivered, stats.failed, stats.fallback, stats.pending,
         )
+        final = stats.delivered + stats.failed
+        progress(f"{channel.value}-delivery", final, final + stats.pending)
 
     return with_client(
         account,
         lambda client: await_delivery(
             client, ledger, ctx, channel, wait_seconds=wait_seconds, since=since,
-            poll_interval=poll_interval, on_poll=progress,
+            poll_interval=poll_interval, on_poll=report,
         ),
     )
 

@@ -8,6 +8,7 @@ dry runs send nothing; bad keys / template / brandname stop before any send.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -42,11 +43,12 @@ def configure_acceptance(sim: SimulatorServer) -> None:
 
 @pytest.mark.prefect
 def test_thousand_rows_every_row_one_final_state(campaign_env: dict[str, str], flow_sim: SimulatorServer,
-                                                 tmp_path: Path) -> None:
+                                                 tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     configure_acceptance(flow_sim)
     source, invalid = make_sheet(tmp_path / "khach.xlsx", 1000)
     spec = CampaignSpec.model_validate(spec_for(source))
 
+    caplog.set_level(logging.DEBUG, logger="zns.progress")
     summary = zns_campaign(spec)
 
     assert summary["rows"] == 1000
@@ -66,6 +68,10 @@ def test_thousand_rows_every_row_one_final_state(campaign_env: dict[str, str], f
     assert summary["zns_delivered"] == len(delivered)
     assert summary["sms_delivered"] == len(fallback)
     assert summary["unknown"] == 0 and summary["failed"] == 0
+    last = {r.zns_progress[0]: r.zns_progress[1:] for r in caplog.records if hasattr(r, "zns_progress")}
+    assert last["ingest"] == (1000, None)  # what the terminal's bars end on (zns/console.py)
+    assert last["zns"] == (950, 950) and last["zns-delivery"] == (950, 950)
+    assert last["sms"] == (len(fallback), len(fallback))
     sms = [m for m in flow_sim.state.messages.values() if m.channel == "sms"]
     from esms.sms_templates import SmsTemplate
 
@@ -95,6 +101,13 @@ def test_dry_run_sends_nothing(campaign_env: dict[str, str], flow_sim: Simulator
     assert summary["unknown"] == 40 - invalid and summary["failed"] == 0  # valid rows: "DRY_RUN", not failed
     error_rows = Path(campaign_env["ZNS_REPORT_DIR"]) / "test-campaign-dry-run" / "error-rows.xlsx"
     assert error_rows.exists()
+    # the workbook answers what a dry run asks: will it go, and what will it cost
+    sheet = openpyxl.load_workbook(summary["report"], read_only=True)["Tổng quan (Summary)"]
+    cells = {row[0]: row[1] for row in sheet.iter_rows(values_only=True) if len(row) > 1 and row[0]}
+    assert cells["Người nhận hợp lệ sẽ gửi (recipients)"] == 40 - invalid
+    assert cells["Quota ZNS còn lại hôm nay (quota_remaining)"] > 0
+    assert cells["Chi phí ZNS ước tính VND (estimated_zns_cost)"] > 0
+    assert cells["Kết luận (verdict)"] == "Đủ điều kiện gửi (ok)"
 
 
 @pytest.mark.prefect

@@ -35,6 +35,8 @@ def _markdown(summary: CampaignSummary, preflight: dict[str, Any] | None) -> str
             f"- Số dư (balance): {float(preflight.get('balance') or 0):,.0f} VND\n"
             f"- Chi phí ZNS ước tính (estimated ZNS cost): "
             f"{float(preflight.get('estimated_zns_cost') or 0):,.0f} VND\n"
+            f"- Chi phí SMS dự phòng tối đa (estimated SMS fallback cost, at most): "
+            f"{float(preflight.get('estimated_sms_cost_max') or 0):,.0f} VND\n"
         )
         if preflight.get("problem"):
             markdown += f"- **Dừng (stopped):** {preflight['problem']}\n"
@@ -57,7 +59,7 @@ def build_report(
     outcomes = ledger.outcomes(meta.campaign_id, dry_run=meta.dry_run)
     summary = CampaignSummary.from_outcomes(outcomes, meta)
     out_dir.mkdir(parents=True, exist_ok=True)
-    workbook = write_workbook(summary, outcomes, workbook_path(out_dir, meta.campaign_id))
+    workbook = write_workbook(summary, outcomes, workbook_path(out_dir, meta.campaign_id), preflight=preflight)
     return ReportFiles(
         workbook=workbook,
         markdown=_markdown(summary, preflight),

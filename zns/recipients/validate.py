@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 from esms.models import ParamType, ZnsParam, ZnsTemplate
 from esms.sms_templates import SmsTemplate
 from zns.phones import PhoneError, normalize_phone
+from zns.progress import progress
 from zns.recipients.cells import (
     cell_date,
     cell_number,
@@ -501,6 +502,7 @@ def load_recipients(
         for chunk in stream:
             valid.extend(chunk.valid)
             invalid.extend(chunk.invalid)
+            progress("ingest", stream.rows_read)
     finally:
         if gc_was_enabled:
             gc.enable()

@@ -35,6 +35,7 @@ from datetime import datetime
 from esms.codes import ESMS_CODES, ZALO_CODES, CodeInfo
 from zns.outcomes import STATE_LABELS_VI, FinalState, RecipientOutcome
 from zns.policy import TRANSPORT_CODES, is_sent
+from zns.recipients.errors import ROW_CODES
 
 # Order in which the final states are shown everywhere (delivered first, then the losses).
 STATE_ORDER: tuple[FinalState, ...] = (
@@ -109,8 +110,9 @@ def provider_code_info(code: str | None) -> CodeInfo | None:
 def reason_label(code: object, reason_vi: str | None = None, *, prefer_row: bool = False) -> str:
     """Vietnamese meaning of a reason code.
 
-    Provider codes are labelled from esms.codes (the one table); product codes use the row's
-    own text. ``prefer_row`` keeps a row's specific text (per-recipient sheet) when present.
+    Provider codes are labelled from esms.codes (the one table), row-check codes from the
+    recipients' code table; other product codes use the row's own text. ``prefer_row`` keeps
+    a row's specific text (per-recipient sheet) when present.
     """
     norm = normalise_code(code)
     row_text = (reason_vi or "").strip() or None
@@ -119,6 +121,9 @@ def reason_label(code: object, reason_vi: str | None = None, *, prefer_row: bool
     info = provider_code_info(norm)
     if info is not None:
         return info.vi
+    doc = ROW_CODES.get(norm or "")
+    if doc is not None:  # a row check: the code's own sentence, not one row's (which names its row)
+        return f"{doc.meaning_vi}. {doc.action_vi}"
     if row_text:
         return row_text
     return NO_REASON_VI if norm is None else UNLABELLED_REASON_VI

@@ -25,7 +25,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 
@@ -144,7 +144,31 @@ def _union_keys(maps: Iterable[Mapping[str, object]]) -> list[str]:
     return list(seen)
 
 
-def _write_summary(ws: WriteOnlyWorksheet, summary: CampaignSummary) -> None:
+PREFLIGHT_ROWS = (  # (key of Preflight.as_dict, label, is money)
+    ("recipients", "Người nhận hợp lệ sẽ gửi (recipients)", False),
+    ("quota_remaining", "Quota ZNS còn lại hôm nay (quota_remaining)", False),
+    ("quota_daily", "Quota ZNS trong ngày (quota_daily)", False),
+    ("balance", "Số dư tài khoản VND (balance)", True),
+    ("zns_unit_price", "Đơn giá ZNS VND (zns_unit_price)", True),
+    ("estimated_zns_cost", "Chi phí ZNS ước tính VND (estimated_zns_cost)", True),
+    ("estimated_sms_cost_max", "Chi phí SMS dự phòng tối đa VND (estimated_sms_cost_max)", True),
+)
+
+
+def _write_preflight(ws: WriteOnlyWorksheet, preflight: Mapping[str, object], put: Callable[..., None]) -> None:
+    put(_styled(ws, "Kiểm tra trước khi gửi (preflight estimate)", font=_SECTION_FONT))
+    put(*_header_cells(ws, ("Mục (item)", "Giá trị (value)")))
+    for key, label, money in PREFLIGHT_ROWS:
+        value = preflight.get(key)
+        put(label, _styled(ws, value, number_format=MONEY_FORMAT) if money else value)
+    verdict = ("Đủ điều kiện gửi (ok)" if preflight.get("ok")
+               else f"Không gửi được (stopped): {preflight.get('problem')}")
+    put("Kết luận (verdict)", safe_value(verdict))
+    put()
+
+
+def _write_summary(ws: WriteOnlyWorksheet, summary: CampaignSummary,
+                   preflight: Mapping[str, object] | None = None) -> None:
     m = summary.meta
     _set_widths(ws, (42, 22, 12, 40, 12))
     row = 0
@@ -164,8 +188,11 @@ def _write_summary(ws: WriteOnlyWorksheet, summary: CampaignSummary) -> None:
     put("Bắt đầu (started_at, giờ VN)", _styled(ws, m.started_at, number_format=DATETIME_FORMAT))
     put("Kết thúc (finished_at, giờ VN)", _styled(ws, m.finished_at, number_format=DATETIME_FORMAT))
     put("Chạy thử (dry_run)", "Có (yes)" if m.dry_run else "Không (no)")
-    put("Tổng chi phí VND (cost)", _styled(ws, summary.total_cost, number_format=MONEY_FORMAT))
+    cost_label = "Chi phí đã gửi VND (cost; chạy thử: chưa gửi)" if m.dry_run else "Tổng chi phí VND (cost)"
+    put(cost_label, _styled(ws, summary.total_cost, number_format=MONEY_FORMAT))
     put()
+    if preflight:
+        _write_preflight(ws, preflight, put)
 
     put(_styled(ws, "Phễu gửi (funnel)", font=_SECTION_FONT))
     put(*_header_cells(ws, ("Bước / Step", "Số lượng", "%")))
@@ -297,8 +324,12 @@ def write_workbook(
     path: str | os.PathLike[str],
     *,
     invalid_extra: Mapping[int, Mapping[str, object]] | None = None,
+    preflight: Mapping[str, object] | None = None,
 ) -> Path:
     """Write the three-sheet report to ``path`` and return it.
+
+    ``preflight`` (quota, balance, estimated costs before sending) is shown on the summary
+    sheet: for a dry run it is the answer the operator asked for.
 
     ``invalid_extra`` maps an invalid row's number to source columns that are not template
     values (the rest of the user's spreadsheet row), appended on the Errors sheet so the
@@ -317,7 +348,7 @@ def write_workbook(
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     wb = Workbook(write_only=True)
-    _write_summary(wb.create_sheet(SHEET_SUMMARY), summary)
+    _write_summary(wb.create_sheet(SHEET_SUMMARY), summary, preflight)
     _write_recipients(wb.create_sheet(SHEET_RECIPIENTS), outcomes)
     invalid = [o for o in outcomes if FinalState(o.state) is FinalState.INVALID]
     _write_errors(wb.create_sheet(SHEET_ERRORS), invalid, invalid_extra or {})
