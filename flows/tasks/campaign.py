@@ -15,17 +15,17 @@ from esms.sms_templates import SmsTemplate
 from flows.tasks._common import resolve_account, with_client
 from zns.campaign.context import CampaignContext
 from zns.campaign.delivery import DeliveryStats, await_delivery, recover_interrupted
+from zns.campaign.ingest import date_filter_for, ingest
 from zns.campaign.preflight import Preflight, run_preflight
 from zns.campaign.sending import BatchStats, send_sms_batch, send_zns_batch
-from zns.campaign.templates import load_templates, sms_columns
+from zns.campaign.templates import load_templates
 from zns.ledger import RecipientRow
 from zns.outcomes import Channel
 from zns.progress import progress
-from zns.recipients import DateFilter, ValidationResult, load_blocklist, load_recipients, write_error_workbook
+from zns.recipients import ValidationResult, write_error_workbook
 from zns.recipients.cells import cell_text
 from zns.runtime import get_ledger
 from zns.spec import CampaignSpec
-from zns.timeutil import vn_now
 
 
 def _only_transient(task: object, task_run: object, state: object) -> bool:
@@ -55,31 +55,8 @@ def ingest_task(
     run_date: date | None = None,
 ) -> tuple[ValidationResult, Path | None]:
     """Read and validate every row; invalid rows go to a workbook the operator can fix."""
-    row_filter = None
-    if spec.date_filter is not None:
-        row_filter = DateFilter(
-            column=spec.date_filter.column,
-            on=run_date or vn_now().date(),
-            match=spec.date_filter.match.value,
-            days_ahead=spec.date_filter.days_ahead,
-        )
-    ledger = get_ledger()
-    blocked = ledger.blocklist()
-    if spec.blocklist:
-        blocked |= set(load_blocklist(spec.blocklist))
-    result = load_recipients(
-        template,
-        source=spec.source,
-        sheet=spec.sheet_ref,
-        header_row=spec.header_row,
-        phone_column=spec.phone_column,
-        columns=spec.columns or None,
-        recipients=[r.model_dump() for r in spec.recipients] or None,
-        sms_template=sms_template,
-        sms_columns=sms_columns(spec) or None,
-        blocklist=blocked,
-        row_filter=row_filter,
-    )
+    result = ingest(spec, template, sms_template, get_ledger(), run_date=run_date)
+    row_filter = date_filter_for(spec, run_date)
     written = write_error_workbook(result, error_path) if result.invalid else None
     get_run_logger().info(
         "%d rows read: %d valid, %d invalid%s", result.rows_read, len(result.valid), len(result.invalid),

@@ -91,6 +91,11 @@ class Ledger:
         with self.uow(write=False) as uow:
             return uow.repo.get_campaign(campaign_id)
 
+    def recent_campaign_ids(self, limit: int = 500) -> list[str]:
+        """Every campaign (from the CLI, a schedule or the page), newest first."""
+        with self.uow(write=False) as uow:
+            return uow.repo.recent_campaign_ids(limit)
+
     def record_recipients(self, campaign_id: str, rows: Sequence[RecipientRow]) -> None:
         self._racing_insert(lambda repo: repo.record_recipients(campaign_id, rows))
 

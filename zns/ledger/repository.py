@@ -106,6 +106,10 @@ class Repository:
         if result.rowcount == 0:
             raise KeyError(f"unknown campaign {campaign_id!r}")
 
+    def recent_campaign_ids(self, limit: int) -> list[str]:
+        stmt = sa.select(campaigns.c.campaign_id).order_by(campaigns.c.created_at.desc()).limit(limit)
+        return list(self.conn.scalars(stmt))
+
     def get_campaign(self, campaign_id: str) -> CampaignRecord | None:
         row = self.conn.execute(sa.select(campaigns).where(campaigns.c.campaign_id == campaign_id)).mappings().first()
         if row is None:

@@ -1,0 +1,113 @@
+"""Hostile uploads: one clear message with its stable code; nothing stored, nothing sent."""
+
+from __future__ import annotations
+
+import random
+import zipfile
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from tests.test_recipients_support import good_row, write_csv, write_encrypted_ooxml, write_xlsx
+from tests.web.conftest import SAMPLE, Page
+from zns.recipients import FILE_CODES
+
+
+def _ratio_bomb(tmp: Path) -> bytes:
+    src = write_xlsx(tmp / "k.xlsx", [good_row(0)])
+    with zipfile.ZipFile(src) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    members["xl/media/pad.bin"] = bytes(17 * 2**20)
+    out = tmp / "bomb.xlsx"
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return out.read_bytes()
+
+
+def _range_bomb(tmp: Path) -> bytes:
+    path = write_xlsx(tmp / "far.xlsx", [good_row(0)])
+    wb = load_workbook(path)
+    wb.active["XFD1048576"] = "x"
+    wb.save(path)
+    return path.read_bytes()
+
+
+def _hostile(kind: str, tmp: Path) -> tuple[str, bytes]:
+    if kind == "encrypted":
+        return "locked.xlsx", write_encrypted_ooxml(tmp / "locked.xlsx").read_bytes()
+    if kind == "zip-bomb":
+        return "bomb.xlsx", _ratio_bomb(tmp)
+    if kind == "range-bomb":
+        return "far.xlsx", _range_bomb(tmp)
+    if kind == "random-bytes":
+        return "khach.xlsx", random.Random(3).randbytes(5000)
+    if kind == "exe":
+        return "khach.exe", b"MZ" + bytes(100)
+    if kind == "empty":
+        return "khach.csv", b""
+    if kind == "binary-csv":
+        return "khach.csv", b"phone,name\n\x00\x01\x02"
+    if kind == "latin1-csv":
+        return "khach.csv", "Số điện thoại,Tên\n0912345678,Nguyễn\n".encode("cp1258", errors="replace")
+    raise AssertionError(kind)
+
+
+EXPECTED = {
+    "encrypted": "ENCRYPTED", "zip-bomb": "ZIP_BOMB", "range-bomb": "TOO_MANY_ROWS", "random-bytes": "NOT_SPREADSHEET",
+    "exe": "NOT_SPREADSHEET", "empty": "EMPTY_FILE", "binary-csv": "NOT_SPREADSHEET", "latin1-csv": "BAD_ENCODING",
+}
+
+
+def _refused(page: Page, name: str, data: bytes, code: str) -> None:
+    before, sends = page.stored(), page.sends()
+    response = page.upload(name, data)
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["code"] == code and code in FILE_CODES
+    assert error["message"] and "\n" not in error["message"] and "Traceback" not in error["message"]
+    assert page.stored() == before, "a refused file left something in the uploads folder"
+    assert page.sends() == sends
+
+
+@pytest.mark.parametrize("kind", sorted(EXPECTED))
+def test_hostile_file_refused_nothing_stored(page: Page, tmp_path: Path, kind: str) -> None:
+    name, data = _hostile(kind, tmp_path)
+    _refused(page, name, data, EXPECTED[kind])
+
+
+def test_size_and_row_limits(small_page: Page, tmp_path: Path) -> None:
+    _refused(small_page, "big.csv", b"phone,name\n" + b"0912345678,An\n" * 6000, "FILE_TOO_LARGE")
+    rows = "\n".join(["Số điện thoại,Tên khách hàng", *(f"09123456{i:02d},Khách {i}" for i in range(60))])
+    _refused(small_page, "rows.csv", rows.encode(), "TOO_MANY_ROWS")
+    many = write_xlsx(tmp_path / "rows.xlsx", [good_row(i) for i in range(80)])
+    _refused(small_page, "rows.xlsx", many.read_bytes(), "TOO_MANY_ROWS")
+
+
+def test_good_upload_is_content_addressed(page: Page) -> None:
+    data = SAMPLE.read_bytes()
+    first = page.upload("customers.xlsx", data).json()
+    again = page.upload("khach-hang.xlsx", data).json()
+    assert first["upload_id"] == again["upload_id"] and first["upload_id"].endswith(".xlsx")
+    assert len(first["upload_id"]) == 64 + 5 and first["sheets"] == ["Khách hàng"]
+    assert page.stored() == [first["upload_id"]]
+    assert (page.uploads / first["upload_id"]).read_bytes() == data
+
+
+def test_unknown_upload_id_is_refused(page: Page) -> None:
+    html = page.refresh(upload_id="../../etc/passwd.csv")
+    assert "FILE_NOT_FOUND" in html
+    response = page.client.post("/campaigns", data=page.form(campaign_name="x", upload_id="0" * 64 + ".csv"),
+                                headers={"X-CSRF-Token": page.csrf})
+    assert response.status_code == 400 and response.json()["error"]["code"] == "FILE_NOT_FOUND"
+
+
+def test_formulas_are_not_evaluated(page: Page, tmp_path: Path) -> None:
+    lines = ["Số điện thoại,Tên khách hàng,Mã đơn hàng,Ngày đặt,Tổng tiền", "0912345678,=1+1,DH1,01/12/2026,100"]
+    data = write_csv(tmp_path / "f.csv", lines).read_bytes()
+    upload = page.upload("f.csv", data).json()
+    from tests.web.conftest import SAMPLE_MAPPING
+
+    html = page.refresh_mapped(upload_id=upload["upload_id"], **SAMPLE_MAPPING)
+    assert "Chao =1+1, don hang DH1" in html

@@ -1,0 +1,60 @@
+"""Campaigns as the ledger knows them (from the page, the CLI or a schedule), for the list and detail pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from zns.ledger import CampaignRecord
+from zns.runtime import get_ledger, report_dir
+
+STATUS_VI = {
+    "running": "Đang chạy", "completed": "Hoàn tất", "failed": "Lỗi", "config_error": "Lỗi cấu hình",
+    "scheduled": "Đã lên lịch", "unknown": "Chưa bắt đầu",
+}
+COUNT_LABELS = (  # ledger summary key → Vietnamese column title
+    ("rows", "Số dòng"), ("invalid", "Dòng lỗi"), ("zns_delivered", "ZNS tới"),
+    ("sms_delivered", "SMS tới"), ("failed", "Thất bại"), ("unknown", "Chưa rõ"), ("pending", "Đang chờ"),
+)
+LIST_LIMIT = 500
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignView:
+    """One campaign row with its counts and report files."""
+
+    campaign_id: str
+    record: CampaignRecord | None
+    counts: dict[str, Any] = field(default_factory=dict)
+    files: tuple[str, ...] = ()
+
+    @property
+    def status(self) -> str:
+        return self.record.status if self.record is not None else "unknown"
+
+    @property
+    def status_vi(self) -> str:
+        return STATUS_VI.get(self.status, self.status)
+
+    @property
+    def name(self) -> str:
+        return self.record.display_name if self.record is not None else self.campaign_id
+
+
+def _files(campaign_id: str) -> tuple[str, ...]:
+    folder: Path = report_dir(campaign_id)
+    return tuple(sorted(p.name for p in folder.glob("*.xlsx"))) if folder.is_dir() else ()
+
+
+def campaign_view(campaign_id: str) -> CampaignView:
+    """The ledger's record, counts and the report files of one campaign (empty before it starts)."""
+    ledger = get_ledger()
+    record = ledger.campaign(campaign_id)
+    counts = ledger.summary(campaign_id) if record is not None else {}
+    return CampaignView(campaign_id, record, counts, _files(campaign_id))
+
+
+def list_campaigns(limit: int = LIST_LIMIT) -> list[CampaignView]:
+    """Every campaign of the ledger, newest first."""
+    return [campaign_view(cid) for cid in get_ledger().recent_campaign_ids(limit)]

@@ -1,0 +1,132 @@
+"""The page's Prefect side: create the campaign's flow run, read it, cancel it, or schedule it daily.
+
+Prefect is imported inside the functions only (the web server is an entry point; the rest of
+`zns/` never imports Prefect).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from zns.deploy import CAMPAIGN_DEPLOYMENT, deployment_parameters, schedule_campaign
+from zns.spec import CampaignSpec
+from zns.timeutil import VN
+
+CANCELLABLE = ("SCHEDULED", "PENDING", "PAUSED")
+
+
+@dataclass(frozen=True, slots=True)
+class RunView:
+    """What the campaign page shows of its flow run."""
+
+    run_id: str
+    state_type: str
+    state_name: str
+    expected_start: datetime | None
+    url: str
+
+    @property
+    def cancellable(self) -> bool:
+        return self.state_type in CANCELLABLE
+
+    @property
+    def final(self) -> bool:
+        return self.state_type in ("COMPLETED", "FAILED", "CANCELLED", "CRASHED")
+
+
+def ui_url() -> str:
+    """$PREFECT_UI_URL, else the API URL without /api (the local server serves both)."""
+    explicit = os.environ.get("PREFECT_UI_URL", "").strip().rstrip("/")
+    if explicit:
+        return explicit
+    api = os.environ.get("PREFECT_API_URL", "").strip().rstrip("/")
+    if not api:
+        from prefect.settings import PREFECT_API_URL
+
+        api = (PREFECT_API_URL.value() or "").rstrip("/")
+    return api.removesuffix("/api")
+
+
+def run_url(run_id: str) -> str:
+    return f"{ui_url()}/runs/flow-run/{run_id}"
+
+
+@contextmanager
+def prefect_api() -> Iterator[None]:
+    """$PREFECT_API_URL as read now: Prefect's settings context is per thread and may predate it."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    api = os.environ.get("PREFECT_API_URL", "").strip()
+    if not api:
+        yield
+        return
+    with temporary_settings(updates={PREFECT_API_URL: api}):
+        yield
+
+
+def submit(spec: CampaignSpec, at: datetime) -> tuple[str, str]:
+    """(flow run id, campaign id) of the run at `at`; a repeated submit finds the same run."""
+    with prefect_api():
+        flow_run = schedule_campaign(spec, at)
+    sent = (flow_run.parameters or {}).get("spec") or {}
+    return str(flow_run.id), str(sent.get("campaign_id") or spec.campaign_id)
+
+
+def _view(flow_run: Any) -> RunView:
+    state = flow_run.state
+    return RunView(str(flow_run.id), state.type.value if state else "UNKNOWN", state.name if state else "",
+                   flow_run.expected_start_time, run_url(str(flow_run.id)))
+
+
+def read_run(run_id: str) -> RunView | None:
+    """The run's state now, None when the id is not a run of this server."""
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    try:
+        uuid = UUID(run_id)
+    except ValueError:
+        return None
+    with prefect_api(), get_client(sync_client=True) as client:
+        try:
+            return _view(client.read_flow_run(uuid))
+        except ObjectNotFound:
+            return None
+
+
+def cancel(run_id: str) -> RunView | None:
+    """Cancel a run that has not started; a running or finished run is left as it is."""
+    from prefect.client.orchestration import get_client
+    from prefect.states import Cancelled
+
+    view = read_run(run_id)
+    if view is None or not view.cancellable:
+        return view
+    with prefect_api(), get_client(sync_client=True) as client:
+        client.set_flow_run_state(UUID(run_id), Cancelled(message="Huỷ từ trang chiến dịch (cancelled from the page)"))
+    return read_run(run_id)
+
+
+def schedule_daily(spec: CampaignSpec, hour: int, minute: int, slug: str) -> str:
+    """A daily schedule (Vietnam time) on the campaign deployment with this spec as its parameters.
+
+    Each occurrence is its own campaign (the spec carries no campaign_id); returns the schedule id.
+    """
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import DeploymentScheduleCreate
+    from prefect.client.schemas.schedules import CronSchedule
+
+    with prefect_api(), get_client(sync_client=True) as client:
+        parameters = deployment_parameters(spec.model_copy(update={"campaign_id": None}), CAMPAIGN_DEPLOYMENT)
+        deployment = client.read_deployment_by_name(CAMPAIGN_DEPLOYMENT)
+        created = client.create_deployment_schedules(deployment.id, [DeploymentScheduleCreate(
+            schedule=CronSchedule(cron=f"{minute} {hour} * * *", timezone=str(VN)),
+            active=True, parameters=parameters, slug=slug,
+        )])
+    return str(created[0].id)
