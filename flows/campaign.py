@@ -20,6 +20,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
 from esms import EsmsConfigError, EsmsError
+from flows.shard import run_shards
 from flows.sms_fallback import sms_fallback
 from flows.tasks._common import resolve_account
 from flows.tasks.campaign import (
@@ -44,6 +45,7 @@ from zns.campaign.prepare import (
     zns_batches,
 )
 from zns.campaign.sending import BatchStats
+from zns.campaign.shards import shard_count, shard_size_for
 from zns.ledger import CampaignStatus
 from zns.outcomes import Channel
 from zns.progress import progress
@@ -81,12 +83,12 @@ def wait_until(at: datetime | None) -> None:
         time.sleep(delay)
 
 
-def _send_all(spec: CampaignSpec, ctx: CampaignContext, batches: list[list[tuple[str, list[str]]]],
-              price: float | None) -> list[BatchStats]:
+def send_all(spec: CampaignSpec, ctx: CampaignContext, batches: list[list[tuple[str, list[str]]]],
+             price: float | None, label: str = "ZNS") -> list[BatchStats]:
     """Keep at most `spec.concurrency` batch runs in flight; stop submitting on a config error."""
     logger = get_run_logger()
     artifact = create_progress_artifact(
-        0.0, key=f"{slugify(ctx.campaign_id, 50)}-progress", description="Tiến độ gửi ZNS (ZNS send progress)"
+        0.0, key=f"{slugify(ctx.campaign_id, 50)}-progress", description=f"Tiến độ gửi {label} (send progress)"
     )
     results: list[BatchStats] = []
     pending = list(enumerate(batches))
@@ -174,7 +176,12 @@ def zns_campaign(spec: CampaignSpec) -> dict[str, Any]:
     since = delivery_since(ledger, campaign_id, meta.started_at)
     try:
         recover_interrupted_task(spec.account, ctx, Channel.ZNS, since)
-        _send_all(spec, ctx, batches, check.zns_unit_price)
+        shards = shard_count(len(validation.valid), shard_size_for(spec))
+        if shards > 1:
+            run_shards(spec, campaign_id, shards, expected_valid=len(validation.valid), sandbox=sandbox,
+                       since=since, run_date=run_date(), price=check.zns_unit_price)
+        else:
+            send_all(spec, ctx, batches, check.zns_unit_price)
     except EsmsError as exc:
         finish(CampaignStatus.CONFIG_ERROR if isinstance(exc, EsmsConfigError) else CampaignStatus.FAILED)
         raise CampaignStopped(str(exc)) from None

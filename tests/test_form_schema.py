@@ -3,6 +3,7 @@ Prefect's own parameter check: what the form offers, the CLI's SPECs still pass,
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -113,3 +114,13 @@ def test_a_mapping_row_twice_for_one_variable_is_refused_with_its_name() -> None
     rows = [{"variable": "customer_name", "column": "A"}, {"variable": "customer_name", "column": "B"}]
     with pytest.raises(ValueError, match="customer_name"):
         CampaignSpec.model_validate({**SPEC, "columns": rows})
+
+
+def test_a_spec_keeps_its_fingerprint_across_versions() -> None:
+    """The fingerprint names a SPEC's campaign (its id, its RequestIds): new fields with their default
+    must not change it, or the same SPEC run after an upgrade would send again under a new id."""
+    import yaml
+
+    data = yaml.safe_load((Path(__file__).parents[1] / "data" / "samples" / "campaign.yaml").read_text("utf-8"))
+    data["source"] = "/x/customers.xlsx"
+    assert CampaignSpec.model_validate(data).fingerprint() == "b5e084bb638f"  # as computed by 0.1.0

@@ -19,6 +19,9 @@ from zns.spec import CampaignSpec
 ROOT = Path(__file__).resolve().parents[1]
 POOL = "campaigns"
 CAMPAIGN_DEPLOYMENT = "zns-campaign/zns-campaign"
+CRASH_AUTOMATION = "zns-crashed-runs"
+DEFAULT_CRASH_AFTER = 120  # the product's workers beat every HEARTBEAT_SECONDS
+HEARTBEAT_SECONDS = 30  # Prefect's minimum
 
 
 class DeployError(RuntimeError):
@@ -47,7 +50,48 @@ def deploy_all(api_url: str, project_dir: Path = ROOT, names: list[str] | None =
     _prefect(["block", "register", "-m", "flows.blocks"], env, project_dir)
     selection = [arg for name in names for arg in ("-n", name)] if names else ["--all"]
     _prefect(["deploy", *selection], env, project_dir)
+    ensure_crash_automation(api_url)
     return refresh_form(api_url, {**os.environ, **(account_env or {})})
+
+
+def crash_after() -> int:
+    """Seconds without a heartbeat before a run of ours counts as crashed ($ZNS_CRASH_AFTER)."""
+    raw = os.environ.get("ZNS_CRASH_AFTER", "").strip()
+    return int(raw) if raw.isdigit() and int(raw) >= 40 else DEFAULT_CRASH_AFTER
+
+
+def ensure_crash_automation(api_url: str) -> None:
+    """A run whose worker died stays Running for ever; this automation (Prefect's zombie-run
+    recipe, limited to the product's `zns` tag) marks it Crashed, so a campaign starts its
+    shard again and the UI tells the truth."""
+    from datetime import timedelta
+
+    from prefect.automations import Automation, ChangeFlowRunState, EventTrigger, Posture
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.objects import StateType
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings(updates={PREFECT_API_URL: api_url}):
+        with get_client(sync_client=True) as client:
+            for old in client.read_automations_by_name(CRASH_AUTOMATION):
+                client.delete_automation(old.id)
+        Automation(
+            name=CRASH_AUTOMATION,
+            description="Đánh dấu Crashed khi worker mất liên lạc (a run without heartbeats is crashed)",
+            trigger=EventTrigger(
+                match={"prefect.resource.id": "prefect.flow-run.*"},
+                match_related={"prefect.resource.role": "tag", "prefect.resource.id": "prefect.tag.zns"},
+                after={"prefect.flow-run.heartbeat"},
+                expect={"prefect.flow-run.heartbeat", "prefect.flow-run.Completed", "prefect.flow-run.Failed",
+                        "prefect.flow-run.Cancelled", "prefect.flow-run.Crashed"},
+                for_each={"prefect.resource.id"},
+                posture=Posture.Proactive,
+                threshold=1,
+                within=timedelta(seconds=crash_after()),
+            ),
+            actions=[ChangeFlowRunState(state=StateType.CRASHED,
+                                        message=f"no heartbeat for {crash_after()} s: its worker is gone")],
+        ).create()
 
 
 def refresh_form(api_url: str, account_env: Mapping[str, str]) -> list[str]:
@@ -84,6 +128,7 @@ def start_worker(api_url: str, log_path: Path, env: dict[str, str] | None = None
         "PREFECT_API_URL": api_url,
         "PREFECT_WORKER_QUERY_SECONDS": "2",
         "PREFECT_WORKER_PREFETCH_SECONDS": "5",
+        "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": str(HEARTBEAT_SECONDS),
     }
     with open(log_path, "ab") as log:
         process = subprocess.Popen(

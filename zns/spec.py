@@ -202,6 +202,13 @@ class CampaignSpec(BaseModel):
     )
     batch_size: int = Field(default=500, ge=1, le=500, title="Số người nhận mỗi lô", description="Tối đa 500")
     concurrency: int = Field(default=4, ge=1, le=32, title="Số lô gửi song song")
+    shard_size: int | None = Field(
+        default=None,
+        ge=1,
+        title="Số người nhận mỗi phần (nhiều worker)",
+        description="Chiến dịch lớn hơn số này được chia thành nhiều phần gửi song song trên các worker; "
+        "bỏ trống = không chia (hoặc ZNS_SHARD_SIZE)",
+    )
     campaign_id: str | None = Field(
         default=None,
         title="Mã chiến dịch",
@@ -248,7 +255,7 @@ class CampaignSpec(BaseModel):
     def fingerprint(self) -> str:
         """Stable hash of what would be sent, so running the same SPEC again is the same campaign."""
         data = self.model_dump(
-            mode="json", exclude={"dry_run", "campaign_id", "account", "concurrency", "send_at"}
+            mode="json", exclude={"dry_run", "campaign_id", "account", "concurrency", "send_at", "shard_size"}
         )
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]
 

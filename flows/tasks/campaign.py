@@ -51,13 +51,14 @@ def ingest_task(
     spec: CampaignSpec,
     template: ZnsTemplate,
     sms_template: SmsTemplate | None,
-    error_path: Path,
+    error_path: Path | None,
     run_date: date | None = None,
 ) -> tuple[ValidationResult, Path | None]:
-    """Read and validate every row; invalid rows go to a workbook the operator can fix."""
+    """Read and validate every row; invalid rows go to a workbook the operator can fix (a shard,
+    with no `error_path`, leaves that to its parent)."""
     result = ingest(spec, template, sms_template, get_ledger(), run_date=run_date)
     row_filter = date_filter_for(spec, run_date)
-    written = write_error_workbook(result, error_path) if result.invalid else None
+    written = write_error_workbook(result, error_path) if result.invalid and error_path else None
     get_run_logger().info(
         "%d rows read: %d valid, %d invalid%s", result.rows_read, len(result.valid), len(result.invalid),
         f" ({result.filtered_rows} rows not due on {row_filter.target:%d/%m/%Y})" if row_filter else "",

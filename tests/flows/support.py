@@ -8,12 +8,15 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import openpyxl
+import pytest
 import sqlalchemy as sa
 import yaml
 
@@ -243,3 +246,28 @@ def check_campaign(summary: dict[str, Any], sh: Sheet, sim: SimulatorServer, led
     finally:
         workbook.close()
     assert listed == sh.rows + 1, f"the workbook lists {listed - 1} recipients for {sh.rows} rows"
+
+
+PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+@contextmanager
+def fresh_pg_database(prefix: str) -> Iterator[str]:
+    """A new PostgreSQL database (its psycopg URL), dropped afterwards; the test is skipped, with
+    the reason printed, when PostgreSQL is not reachable."""
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    except sa.exc.OperationalError as exc:
+        admin.dispose()
+        reason = f"PostgreSQL at 127.0.0.1:5432 is not reachable: {str(exc).splitlines()[0]}"
+        print(reason)
+        pytest.skip(reason)
+    try:
+        yield sa.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()

@@ -12,7 +12,6 @@ import socket
 import sqlite3
 import subprocess
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
@@ -28,6 +27,7 @@ from tests.flows.support import (
     CliRun,
     Sheet,
     check_campaign,
+    fresh_pg_database,
     kill_when,
     run_cli,
     send_requests,
@@ -48,7 +48,6 @@ WINDOW = "getsmssentdata_v2"
 # interrupted, and an interrupted request leaves claims that eSMS did take (a re-run must find
 # them at eSMS, or resend them under the same RequestId and get 124, never send them again).
 SLOW_BULK: dict[str, Any] = {"endpoint": BULK, "kind": "slow", "rate": 1.0, "delay": 0.3, "after_processing": True}
-PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
 def configure(sim: SimulatorServer, **extra: Any) -> None:
@@ -220,22 +219,8 @@ def test_sigkill_during_report_then_rerun(campaign_env: dict[str, str], flow_sim
 @pytest.fixture
 def pg_ledger_url() -> Iterator[str]:
     """A fresh PostgreSQL database for one test, dropped afterwards; skipped if unreachable."""
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
-    name = f"zns_fault_{uuid.uuid4().hex[:12]}"
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    except sa.exc.OperationalError as exc:
-        admin.dispose()
-        reason = f"PostgreSQL at 127.0.0.1:5432 is not reachable: {str(exc).splitlines()[0]}"
-        print(reason)
-        pytest.skip(reason)
-    try:
-        yield sa.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    with fresh_pg_database("zns_fault") as url:
+        yield url
 
 
 def finish_in_order(runs: list[CliRun], timeout: float = 300) -> list[subprocess.CompletedProcess[str]]:

@@ -5,6 +5,7 @@ Plain Python, called by the `zns-campaign` flow between its tasks; no Prefect he
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,7 +18,7 @@ from zns.campaign.preflight import Preflight
 from zns.campaign.preview import render_zns
 from zns.ledger import Ledger
 from zns.outcomes import Channel
-from zns.recipients import ValidationResult
+from zns.recipients import Recipient, ValidationResult
 from zns.spec import CampaignSpec
 from zns.timeutil import to_vn_naive
 
@@ -70,7 +71,11 @@ def run_context(spec: CampaignSpec, campaign_id: str, *, sandbox: bool, claimed_
 
 
 def zns_batches(validation: ValidationResult, size: int) -> list[ZnsBatch]:
-    valid = [(r.phone, list(r.params)) for r in validation.valid]
+    return zns_batches_of(validation.valid, size)
+
+
+def zns_batches_of(recipients: Sequence[Recipient], size: int) -> list[ZnsBatch]:
+    valid = [(r.phone, list(r.params)) for r in recipients]
     return [valid[i : i + size] for i in range(0, len(valid), size)]
 
 
