@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import tempfile
 import threading
 import zipfile
 from collections.abc import Iterator
@@ -10,7 +11,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import fsspec
 import pytest
+from fsspec.implementations.memory import MemoryFileSystem
 
 from tests.test_recipients_support import (
     FALLBACK,
@@ -138,6 +141,51 @@ def test_http_download(http_base: str) -> None:
         "FILE_TOO_LARGE"  # refused while streaming
     err = file_error("http://127.0.0.1:9/k.xlsx?token=secret")
     assert err.code == "DOWNLOAD_FAILED" and "secret" not in err.message_vi
+
+
+class _BrokenFileSystem(MemoryFileSystem):
+    """A storage backend that lists objects but fails to read them, with its own exception type."""
+
+    protocol = "znsbroken"
+
+    def size(self, path: str) -> int:
+        return 10
+
+    def _open(self, path: str, mode: str = "rb", **kwargs: Any) -> Any:
+        raise RuntimeError("backend exploded: token=secret")
+
+
+@pytest.fixture()
+def memory_objects(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryFileSystem]:
+    """fsspec's in-process memory:// storage under /zns-sources, and a private temp folder to check leaks."""
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    fsspec.register_implementation("znsbroken", _BrokenFileSystem, clobber=True)
+    fs = fsspec.filesystem("memory")
+    yield fs
+    if fs.exists("/zns-sources"):
+        fs.rm("/zns-sources", recursive=True)
+
+
+def test_fsspec_url_is_fetched_with_the_same_checks(memory_objects: MemoryFileSystem, tmp_path: Path) -> None:
+    fs = memory_objects
+    fs.pipe("/zns-sources/k.xlsx", write_xlsx(tmp_path / "k.xlsx", [good_row(0), good_row(1)]).read_bytes())
+    fs.pipe("/zns-sources/locked.xlsx", write_encrypted_ooxml(tmp_path / "locked.xlsx").read_bytes())
+    fs.pipe("/zns-sources/k.csv", "\n".join([",".join(HEADER), ",".join(map(str, good_row(2)))]).encode())
+    result = load("memory://zns-sources/k.xlsx")
+    assert result.rows_read == 2 and len(result.valid) == 2
+    assert load("memory://zns-sources/k.csv").rows_read == 1
+    errors = [
+        (file_error("memory://zns-sources/missing.xlsx"), "FILE_NOT_FOUND"),
+        (file_error("memory://zns-sources/k.xlsx", limits=Limits(max_bytes=1000)), "FILE_TOO_LARGE"),
+        (file_error("memory://zns-sources/locked.xlsx"), "ENCRYPTED"),
+        (file_error("nosuchscheme://bucket/k.xlsx"), "DOWNLOAD_FAILED"),
+        (file_error("s3://bucket/k.xlsx?token=secret"), "DOWNLOAD_FAILED"),  # s3fs is not installed here
+        (file_error("znsbroken://zns-sources/k.xlsx"), "DOWNLOAD_FAILED"),
+    ]
+    for err, code in errors:
+        assert err.code == code and "\n" not in str(err) and "secret" not in str(err), str(err)
+    assert list((tmp_path / "tmp").iterdir()) == []  # every temp copy deleted, read or refused
 
 
 def _zip_with(path: Path, name: str, data: bytes) -> Path:

@@ -211,3 +211,101 @@ def test_daily_campaign_becomes_a_schedule_of_the_deployment(page: Page, deploye
     assert spec.oa_id == OA and spec.columns["customer_name"] == "Tên khách hàng"
     assert spec.date_filter is not None and spec.date_filter.column == "Ngày đặt"
     assert spec.source and Path(spec.source).is_file()  # the stored upload, readable by the worker
+
+
+def _account_options(html: str) -> list[str]:
+    select = re.search(r'<select name="account"[^>]*>(.*?)</select>', html, re.S)
+    assert select, "no account dropdown"
+    return re.findall(r'<option value="([^"]*)"', select.group(1))
+
+
+@pytest.mark.prefect
+def test_saved_account_blocks_are_a_dropdown(page: Page, prefect_server: LocalPrefect) -> None:
+    """The saved EsmsAccount blocks are offered by name; choosing one re-reads the catalog with it."""
+    from flows.blocks import EsmsAccount
+
+    EsmsAccount(api_key="DEMO_API_KEY", secret_key="DEMO_SECRET_KEY", base_url=page.sim.base_url).save(
+        "web-shop", overwrite=True)
+    EsmsAccount(api_key="DEMO_API_KEY", secret_key="DEMO_SECRET_KEY", base_url="http://127.0.0.1:9/").save(
+        "web-unreachable", overwrite=True)
+    try:
+        _choose_saved_accounts(page)
+    finally:
+        EsmsAccount.delete("web-shop")
+        EsmsAccount.delete("web-unreachable")
+
+
+def _choose_saved_accounts(page: Page) -> None:
+    """Both blocks listed by name; the unreachable one gives no catalog, the simulator's one does."""
+    html = page.client.get("/campaigns/new").text
+    options = _account_options(html)
+    assert options[0] == "" and {"web-shop", "web-unreachable"} <= set(options)
+    assert "biến môi trường (ESMS_*)" in html and 'id="blocks-problem"' not in html
+    html = page.refresh(account="web-unreachable")
+    assert _selected(html, "account") == "web-unreachable" and "ACCOUNT_ERROR" in html
+    assert 'id="oa_id"' not in html  # no catalog from an account that does not answer
+    html = page.refresh(account="web-shop")
+    assert _selected(html, "account") == "web-shop" and "Nguồn: block web-shop" in html
+    assert "ZNS Demo Shop (4097311281936189049)" in html and "Xac nhan don hang (210001)" in html
+    assert ("catalog", "web-shop") in page.client.app.state.cache._items  # type: ignore[attr-defined]
+    for secret in ("DEMO_API_KEY", "DEMO_SECRET_KEY"):
+        assert secret not in html
+
+
+def test_without_a_prefect_server_the_page_uses_the_environment(page: Page,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")  # nothing listens there
+    html = page.client.get("/campaigns/new").text
+    problem = re.search(r'<p class="warn" id="blocks-problem" data-code="BLOCKS_UNAVAILABLE">[^\n]*</p>', html)
+    assert problem and "Traceback" not in problem.group(0), html
+    assert _account_options(html) == [""] and "1,000,000,000 VND" in html
+    assert "ZNS Demo Shop (4097311281936189049)" in html  # the environment's account still works
+
+
+def test_run_mapping_file_keeps_the_latest_run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from zns.web.runlog import record_run, run_for, runs_file
+
+    monkeypatch.setenv("ZNS_HOME", str(tmp_path / "home"))
+    assert run_for("c-1") is None
+    record_run("c-1", "run-a")
+    record_run("c-2", "run-b")
+    with runs_file().open("a") as fh:
+        fh.write('{"campaign_id": "c-1", "run_i')  # a line torn by a crash is skipped
+    record_run("c-1", "run-c")
+    assert runs_file() == tmp_path / "home" / "web" / "runs.jsonl"
+    assert (run_for("c-1"), run_for("c-2"), run_for("c-3")) == ("run-c", "run-b", None)
+
+
+@pytest.mark.prefect
+def test_campaign_opened_from_the_list_shows_its_run(page: Page, deployed: LocalPrefect, web_env: dict[str, str],
+                                                     monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """"Hẹn giờ" records campaign → flow run; the campaign page without `?run=` finds it, links it and cancels it."""
+    from datetime import timedelta
+
+    from zns.timeutil import vn_now
+    from zns.web.runlog import runs_file
+
+    monkeypatch.setenv("ZNS_HOME", str(tmp_path / "home"))
+    sends = page.sends()
+    at = (vn_now() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    form = page.mapped(upload_id=_sample(page), campaign_name="Hẹn giờ từ trang", when="at", send_at=at,
+                       **SAMPLE_MAPPING)
+    response = page.client.post("/campaigns", data=form, headers={"X-CSRF-Token": page.csrf})
+    assert response.status_code == 200, response.text
+    campaign_id, run_id = response.json()["campaign_id"], response.json()["run_id"]
+    lines = runs_file().read_text().splitlines()
+    assert len(lines) == 1 and f'"campaign_id": "{campaign_id}"' in lines[0] and run_id in lines[0]
+    Ledger.from_url(web_env["ZNS_LEDGER_URL"]).upsert_campaign(  # as the run registers it when it starts
+        campaign_id, name="Hẹn giờ từ trang", oa_id=OA, template_id="210001")
+    listed = page.client.get("/campaigns").text
+    assert f'<a href="/campaigns/{campaign_id}">' in listed
+    detail = page.client.get(f"/campaigns/{campaign_id}").text  # no ?run=
+    assert f"/runs/flow-run/{run_id}" in detail and 'id="run-link"' in detail and "Scheduled" in detail
+    assert f'name="run" value="{run_id}"' in detail and 'id="cancel"' in detail
+    polled = page.client.get(f"/api/campaigns/{campaign_id}").text
+    assert f"/runs/flow-run/{run_id}" in polled
+    cancelled = page.client.post(f"/campaigns/{campaign_id}/cancel", data={"csrf": page.csrf, "run": run_id})
+    assert cancelled.status_code == 200  # followed the redirect back to the campaign
+    detail = page.client.get(f"/campaigns/{campaign_id}").text
+    assert 'data-run-state="CANCELLED"' in detail and 'id="cancel"' not in detail
+    assert page.sends() == sends  # nothing was sent: the run was cancelled before its time

@@ -1,8 +1,9 @@
 """Recipient sources read as a header plus chunks of (row number, cells): xlsx/xls/csv/manual.
 
 Every way a file can be unusable ends in one `RecipientsFileError` before rows are validated
-(checked up front: size, zip members, encryption, sheet, header, row count). Excel files are
-read with python-calamine; CSV with the csv module (UTF-8 with or without BOM, `,`/`;`/tab).
+(checked up front: size, zip members, encryption, sheet, header, row count). URLs (http(s), and
+any fsspec scheme such as s3://) are first copied to a temp file under the same size limit. Excel
+files are read with python-calamine; CSV with the csv module (UTF-8 with or without BOM, `,`/`;`/tab).
 """
 
 from __future__ import annotations
@@ -488,6 +489,77 @@ def _safe_url(url: str) -> str:
     return f"{p.scheme}://{p.hostname or ''}{p.path}"
 
 
+LOCAL_SCHEMES = ("", "file", "http", "https")
+
+
+def is_fsspec_url(text: str) -> bool:
+    """A URL for fsspec (s3://, gs://, memory://…); "C:\\…" (a drive) and "a:b.csv" (a file name) are paths."""
+    try:
+        scheme = urlparse(text).scheme.lower()
+    except ValueError:
+        return False
+    return "://" in text and len(scheme) > 1 and scheme not in LOCAL_SCHEMES
+
+
+def _fsspec_open(url: str) -> Any:
+    """The fsspec filesystem and path of a URL; an unknown scheme or a missing package is DOWNLOAD_FAILED."""
+    try:
+        from fsspec.core import url_to_fs
+
+        return url_to_fs(url)
+    except (ImportError, ValueError) as exc:  # "Install s3fs to access S3", "Protocol not known: foo"
+        detail = " ".join(str(exc).split())[:200]
+        raise file_error("DOWNLOAD_FAILED", f"{_safe_url(url)}: không đọc được giao thức này ({detail})") from exc
+
+
+def _copy_capped(fs: Any, path: str, out: Any, limits: Limits) -> None:
+    """Copy an fsspec object to `out`, refusing it on its size or as soon as it passes the limit."""
+    declared = fs.size(path) or 0
+    if declared > limits.max_bytes:
+        raise file_error("FILE_TOO_LARGE", f"{declared / 2**20:,.1f} MB")
+    received = 0
+    with fs.open(path, "rb") as src:
+        for block in iter(lambda: src.read(1 << 16), b""):
+            received += len(block)
+            if received > limits.max_bytes:
+                raise file_error("FILE_TOO_LARGE", f"> {limits.max_bytes / 2**20:,.0f} MB")
+            out.write(block)
+
+
+def fetch(url: str, limits: Limits) -> Path:
+    """Copy an fsspec URL (s3://, gs://, memory://…) into a temp file with the download size limit.
+
+    The storage's own exceptions vary by backend, so any of them is one DOWNLOAD_FAILED line.
+    """
+    fs, path = _fsspec_open(url)
+    suffix = Path(unquote(urlparse(url).path)).suffix.lower()[:8]
+    fd, name = tempfile.mkstemp(prefix="zns-recipients-", suffix=suffix)
+    temp = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            _copy_capped(fs, path, out, limits)
+    except RecipientsFileError:
+        temp.unlink(missing_ok=True)
+        raise
+    except FileNotFoundError as exc:
+        temp.unlink(missing_ok=True)
+        raise file_error("FILE_NOT_FOUND", _safe_url(url)) from exc
+    except Exception as exc:  # noqa: BLE001 - s3fs, gcsfs, adlfs… each raise their own errors
+        temp.unlink(missing_ok=True)
+        raise file_error("DOWNLOAD_FAILED", f"{_safe_url(url)} ({type(exc).__name__})") from exc
+    return temp
+
+
+def _fetched_table(temp: Path, sheet: str | int | None, header_row: int, limits: Limits) -> Table:
+    """A table over a downloaded temp file, which is deleted on close (or at once if refused)."""
+    try:
+        inner = open_file(temp, sheet=sheet, header_row=header_row, limits=limits)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return _TempTable(inner, temp)
+
+
 def open_source(
     source: str | os.PathLike[str] | None,
     recipients: list[dict[str, Any]] | None,
@@ -496,7 +568,7 @@ def open_source(
     header_row: int = 0,
     limits: Limits | None = None,
 ) -> Table:
-    """Open a path, a file:// or http(s):// URL, or a manual list; the caller must `close()`."""
+    """Open a path, a file://, http(s):// or fsspec URL (s3://…), or a manual list; the caller must `close()`."""
     limits = limits or Limits()
     if (source is None) == (recipients is None):
         raise file_error("BAD_SOURCE", "cần đúng một trong source hoặc recipients")
@@ -512,13 +584,9 @@ def open_source(
     except ValueError as exc:  # "http://[::1": urlparse checks IPv6 brackets
         raise file_error("BAD_SOURCE", f"'{text}' ({exc})") from exc
     if scheme in ("http", "https"):
-        temp = download(text, limits)
-        try:
-            inner = open_file(temp, sheet=sheet, header_row=header_row, limits=limits)
-        except BaseException:
-            temp.unlink(missing_ok=True)
-            raise
-        return _TempTable(inner, temp)
+        return _fetched_table(download(text, limits), sheet, header_row, limits)
+    if is_fsspec_url(text):
+        return _fetched_table(fetch(text, limits), sheet, header_row, limits)
     if scheme == "file":
         parsed = urlparse(text)
         path = Path(url2pathname(unquote(parsed.path)))
@@ -536,6 +604,6 @@ def read_blank(cells: Sequence[Any]) -> bool:
 
 
 __all__ = [
-    "CalamineTable", "CsvTable", "Limits", "ManualTable", "Row", "Table", "download",
-    "check_file", "open_file", "open_source", "read_blank", "read_first_column",
+    "CalamineTable", "CsvTable", "Limits", "ManualTable", "Row", "Table", "download", "fetch",
+    "check_file", "is_fsspec_url", "open_file", "open_source", "read_blank", "read_first_column",
 ]

@@ -25,11 +25,12 @@ from zns.recipients import RecipientsFileError
 from zns.timeutil import VN
 from zns.uploads import UploadConfigError, store_upload
 from zns.web import runs
-from zns.web.account import CatalogCache
+from zns.web.account import ENV_ACCOUNT_LABEL, CatalogCache
 from zns.web.campaigns import COUNT_LABELS, campaign_view, list_campaigns
 from zns.web.check import error_workbook_bytes
 from zns.web.forms import Draft, FormError, new_submission, parse_form
 from zns.web.page import build_state
+from zns.web.runlog import run_for
 from zns.web.security import (
     AUTH_COOKIE,
     CSRF_COOKIE,
@@ -67,12 +68,21 @@ def _file_error(exc: RecipientsFileError) -> JSONResponse:
     return _error(exc.code, exc.message_vi)
 
 
+def _read_run(run_id: str) -> tuple[runs.RunView | None, str | None]:
+    """The flow run's view, or one line saying why Prefect could not be asked (the ledger still shows)."""
+    try:
+        return runs.read_run(run_id), None
+    except Exception as exc:  # noqa: BLE001 - no Prefect server, HTTP errors: the page still renders
+        return None, f"không đọc được lượt chạy Prefect {run_id} ({type(exc).__name__})"
+
+
 def create_app(settings: WebSettings | None = None) -> FastAPI:
     settings = settings or WebSettings.from_env()
     app = FastAPI(title="ZNS campaigns", docs_url=None, redoc_url=None, openapi_url=None)
     cache = CatalogCache(settings.catalog_ttl)
     templates = Jinja2Templates(directory=HERE / "templates")
-    templates.env.globals.update(choice_label=choice_label, count_labels=COUNT_LABELS, vn=VN)
+    templates.env.globals.update(choice_label=choice_label, count_labels=COUNT_LABELS, vn=VN,
+                                 env_account_label=ENV_ACCOUNT_LABEL)
     app.state.settings, app.state.cache = settings, cache
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
@@ -135,7 +145,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
 
     @app.get("/campaigns/new", response_class=HTMLResponse)
     async def new_campaign(request: Request) -> HTMLResponse:
-        state = await build_state(Draft(submission=new_submission()), cache, settings, cost=False)
+        state = await build_state(Draft(submission=new_submission()), cache, settings, cost=False, fresh_blocks=True)
         return page(request, "new.html", {"state": state})
 
     @app.post("/api/uploads")
@@ -162,7 +172,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         except RecipientsFileError as exc:
             return _file_error(exc)
         except UploadConfigError as exc:
-            return _error("UPLOADS_CONFIG", str(exc), status=500)
+            return _error(exc.code, exc.message_vi, status=500)
         return JSONResponse({"upload_id": stored.upload_id, "name": Path(file.filename).name, "sheets": stored.sheets})
 
     @app.post("/api/refresh", response_class=HTMLResponse)
@@ -190,7 +200,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
             done = await submit_campaign(draft, settings)
         except RecipientsFileError as exc:
             return _file_error(exc)
-        except FormError as exc:
+        except (FormError, UploadConfigError) as exc:
             return _error(exc.code, exc.message_vi)
         if done.run_id is None:
             return JSONResponse({"redirect": "/campaigns?schedule=" + quote(done.campaign_id)})
@@ -203,10 +213,12 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         return page(request, "campaigns.html", {"items": items, "schedule": request.query_params.get("schedule")})
 
     async def status_context(campaign_id: str, run_id: str | None) -> dict[str, Any]:
+        """The campaign's ledger view and its flow run (from `?run=`, else the run the page recorded)."""
         view = await run_in_threadpool(campaign_view, campaign_id)
-        run = await run_in_threadpool(runs.read_run, run_id) if run_id else None
+        run_id = run_id or await run_in_threadpool(run_for, campaign_id)
+        run, run_problem = await run_in_threadpool(_read_run, run_id) if run_id else (None, None)
         final = run.final if run is not None else view.status not in ("running", "unknown")
-        return {"view": view, "run": run, "run_id": run_id or "", "final": final}
+        return {"view": view, "run": run, "run_id": run_id or "", "final": final, "run_problem": run_problem}
 
     @app.get("/campaigns/{campaign_id}", response_class=HTMLResponse)
     async def campaign(request: Request, campaign_id: str) -> HTMLResponse:

@@ -7,6 +7,7 @@ single state and every section agrees with the others.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from starlette.concurrency import run_in_threadpool
 
@@ -16,10 +17,17 @@ from esms.sms_templates import SmsTemplate
 from zns.accounts import AccountError
 from zns.campaign.preflight import Preflight, run_preflight
 from zns.catalog import Catalog
-from zns.recipients import RecipientsFileError
+from zns.recipients import Limits, RecipientsFileError
 from zns.recipients.sources import check_file
-from zns.uploads import sheet_names, upload_path
-from zns.web.account import AccountSummary, CatalogCache, account_summary, resolve_account, with_client
+from zns.uploads import sheet_names, upload_path, upload_source
+from zns.web.account import (
+    AccountBlocks,
+    AccountSummary,
+    CatalogCache,
+    account_summary,
+    resolve_account,
+    with_client,
+)
 from zns.web.check import CheckResult, prefill, read_columns, run_check
 from zns.web.forms import Draft, FormError, build_spec
 from zns.web.settings import WebSettings
@@ -30,6 +38,7 @@ class PageState:
     """Everything the dynamic sections render; a `*_error` is one Vietnamese line with its code."""
 
     draft: Draft
+    blocks: AccountBlocks = field(default_factory=AccountBlocks)
     account: AccountSummary | None = None
     account_error: str | None = None
     catalog: Catalog | None = None
@@ -44,6 +53,14 @@ class PageState:
     sms_template: SmsTemplate | None = None
     preflight: Preflight | None = None
     preflight_error: str | None = None
+
+    @property
+    def account_choices(self) -> list[str]:
+        """Saved block names, plus the chosen one if it is not (or no longer) listed."""
+        names = list(self.blocks.names)
+        if self.draft.account and self.draft.account not in names:
+            names.append(self.draft.account)
+        return names
 
     @property
     def variables(self) -> list[str]:
@@ -94,14 +111,19 @@ async def _catalog(state: PageState, cache: CatalogCache) -> None:
             draft.sms_template_id = state.sms_template.template_id
 
 
-def source_path(draft: Draft) -> str | None:
-    """The stored upload's absolute path (FILE_NOT_FOUND when the id is not one of ours)."""
-    return str(upload_path(draft.upload_id)) if draft.source_mode == "file" and draft.upload_id else None
+def source_path(draft: Draft, limits: Limits | None = None) -> str | None:
+    """A local copy of the stored upload, for the page's checks (FILE_NOT_FOUND when not one of ours)."""
+    if draft.source_mode != "file" or not draft.upload_id:
+        return None
+    return str(upload_path(draft.upload_id, limits))
+
+
+def spec_source(draft: Draft) -> str | None:
+    """What the SPEC carries: the upload's absolute path, or its URL in an fsspec uploads location."""
+    return upload_source(draft.upload_id) if draft.source_mode == "file" and draft.upload_id else None
 
 
 def _sheets(path: str, settings: WebSettings) -> list[str]:
-    from pathlib import Path
-
     return sheet_names(Path(path), check_file(Path(path), settings.limits), settings.limits)
 
 
@@ -114,7 +136,7 @@ def _columns(state: PageState, settings: WebSettings) -> None:
     if not draft.upload_id:
         return
     try:
-        path = source_path(draft)
+        path = source_path(draft, settings.limits)
         assert path is not None
         state.sheets = _sheets(path, settings)
         if draft.sheet and draft.sheet not in state.sheets:
@@ -137,7 +159,8 @@ def _check(state: PageState, settings: WebSettings) -> None:
         return
     sms = state.sms_template if draft.fallback_on else None
     try:  # a fallback without its SMS template yet is checked as no fallback
-        spec = build_spec(replace(draft, fallback_on=sms is not None), source=source_path(draft), for_check=True)
+        spec = build_spec(replace(draft, fallback_on=sms is not None), source=source_path(draft, settings.limits),
+                          for_check=True)
         state.check = run_check(spec, state.template, sms, limits=settings.limits,
                                 errors_shown=settings.error_rows_shown, preview_rows=settings.preview_rows)
     except (RecipientsFileError, FormError) as exc:
@@ -152,7 +175,8 @@ async def _preflight(state: PageState) -> None:
     sms_text = check.preview[0].sms_text if check.preview else None
     template = state.template
     try:
-        state.preflight = await with_client(resolve_account(draft.account or None), lambda client: run_preflight(
+        account = await resolve_account(draft.account or None)
+        state.preflight = await with_client(account, lambda client: run_preflight(
             client, oa_id=draft.oa_id, template_id=draft.template_id,
             sample_phone=first.phone if first else None, sample_params=list(first.params) if first else None,
             recipients=check.valid, sms_sample_text=sms_text if draft.fallback_on else None,
@@ -162,9 +186,10 @@ async def _preflight(state: PageState) -> None:
         state.preflight_error = _one_line(exc)
 
 
-async def build_state(draft: Draft, cache: CatalogCache, settings: WebSettings, *, cost: bool = True) -> PageState:
-    """The page for this draft; gateway errors become lines on the page, never exceptions."""
-    state = PageState(draft)
+async def build_state(draft: Draft, cache: CatalogCache, settings: WebSettings, *, cost: bool = True,
+                      fresh_blocks: bool = False) -> PageState:
+    """The page for this draft; gateway and Prefect errors become lines on the page, never exceptions."""
+    state = PageState(draft, blocks=await cache.blocks(fresh=fresh_blocks))
     await _account(state)
     if state.account_error is None:
         await _catalog(state, cache)

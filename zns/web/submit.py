@@ -25,7 +25,8 @@ from zns.web import runs
 from zns.web.account import resolve_account, with_client
 from zns.web.check import run_check
 from zns.web.forms import Draft, FormError, build_spec, page_campaign_id, send_now_time
-from zns.web.page import source_path
+from zns.web.page import spec_source
+from zns.web.runlog import record_run
 from zns.web.settings import WebSettings
 
 _HH_MM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
@@ -57,7 +58,8 @@ def send_time(draft: Draft) -> datetime:
 async def _templates(spec: CampaignSpec) -> tuple[ZnsTemplate, SmsTemplate | None]:
     """ZNS and CSKH templates exactly as the flow's load-template step loads them."""
     try:
-        return await with_client(resolve_account(spec.account), lambda client: load_templates(client, spec))
+        account = await resolve_account(spec.account)
+        return await with_client(account, lambda client: load_templates(client, spec))
     except (AccountError, EsmsError) as exc:
         raise FormError("CONFIG_ERROR", " ".join(str(exc).split())) from None
 
@@ -68,7 +70,7 @@ async def submit_campaign(draft: Draft, settings: WebSettings) -> Submitted:
         raise FormError("MISSING_NAME", "chưa đặt tên chiến dịch")
     if not draft.template_id:
         raise FormError("MISSING_TEMPLATE", "chưa chọn mẫu ZNS")
-    spec = build_spec(draft, source=source_path(draft))
+    spec = build_spec(draft, source=await run_in_threadpool(spec_source, draft))  # may ask remote storage
     template, sms_template = await _templates(spec)
     await run_in_threadpool(run_check, spec, template, sms_template, limits=settings.limits)
     if draft.when == "daily":
@@ -79,6 +81,7 @@ async def submit_campaign(draft: Draft, settings: WebSettings) -> Submitted:
         run_id, campaign_id = await run_in_threadpool(runs.submit, spec, at)
     except DeployError as exc:
         raise FormError("DEPLOY_ERROR", str(exc)) from None
+    await run_in_threadpool(record_run, campaign_id, run_id)  # the campaign page finds its run by this
     return Submitted(campaign_id, run_id=run_id)
 
 
