@@ -129,6 +129,35 @@ class DateMatch(StrEnum):
     DATE = "date"  # due dates: the exact date
 
 
+_HH_MM = r"^([01]\d|2[0-3]):[0-5]\d$"
+
+
+class SendWindowSpec(BaseModel):
+    """Giờ được gửi ZNS (giờ Việt Nam): ngoài khung này, lô chưa gửi chờ tới lần mở kế tiếp."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(default=True, title="Bật khung giờ", description="Tắt = gửi mọi lúc")
+    start: str = Field(default="07:00", pattern=_HH_MM, title="Bắt đầu", description="HH:MM, ví dụ 07:00")
+    end: str = Field(default="21:30", pattern=_HH_MM, title="Kết thúc", description="HH:MM, ví dụ 21:30")
+
+
+class ApprovalSpec(BaseModel):
+    """Chờ duyệt trước khi gửi khi chiến dịch lớn hoặc tốn kém."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    above_recipients: int | None = Field(
+        default=10_000, ge=0, title="Khi số người nhận vượt", description="Bỏ trống = không xét số người nhận"
+    )
+    above_cost: float | None = Field(
+        default=5_000_000, ge=0, title="Khi chi phí ước tính vượt (VND)", description="ZNS + SMS dự phòng tối đa"
+    )
+    timeout_hours: float = Field(
+        default=24, gt=0, le=168, title="Chờ duyệt tối đa (giờ)", description="Quá hạn: không gửi tin nào"
+    )
+
+
 class DateFilterSpec(BaseModel):
     """Chỉ gửi cho các dòng có ngày trùng với ngày chạy (sinh nhật, ngày đến hạn)."""
 
@@ -202,6 +231,23 @@ class CampaignSpec(BaseModel):
     )
     batch_size: int = Field(default=500, ge=1, le=500, title="Số người nhận mỗi lô", description="Tối đa 500")
     concurrency: int = Field(default=4, ge=1, le=32, title="Số lô gửi song song")
+    send_window: SendWindowSpec | None = Field(
+        default=None,
+        title="Khung giờ gửi ZNS (giờ Việt Nam)",
+        description="Ngoài khung giờ, phần chưa gửi hoãn tới lần mở kế tiếp; bỏ trống = theo cài đặt "
+        "ZNS_SEND_WINDOW (ví dụ 07:00-21:30; mặc định gửi mọi lúc)",
+    )
+    continue_next_day: bool = Field(
+        default=False, title="Hết quota thì gửi tiếp ngày sau",
+        description="Gửi tới hết quota ZNS hôm nay (trừ phần giữ lại), phần còn lại gửi tiếp ngày mai; "
+        "tắt = dừng trước khi gửi nếu quota không đủ",
+    )
+    quota_reserve: int = Field(
+        default=0, ge=0, title="Giữ lại quota ZNS", description="Số tin quota mỗi ngày để dành cho việc khác"
+    )
+    approval: ApprovalSpec | None = Field(
+        default=None, title="Duyệt trước khi gửi", description="Bỏ trống = không cần duyệt"
+    )
     shard_size: int | None = Field(
         default=None,
         ge=1,
@@ -253,11 +299,14 @@ class CampaignSpec(BaseModel):
         return self.sheet
 
     def fingerprint(self) -> str:
-        """Stable hash of what would be sent, so running the same SPEC again is the same campaign."""
-        data = self.model_dump(
-            mode="json", exclude={"dry_run", "campaign_id", "account", "concurrency", "send_at", "shard_size"}
-        )
+        """Stable hash of what would be sent, so running the same SPEC again is the same campaign;
+        how and when it is sent (HOW_FIELDS) is not part of it."""
+        data = self.model_dump(mode="json", exclude=set(HOW_FIELDS))
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]
+
+
+HOW_FIELDS = ("dry_run", "campaign_id", "account", "concurrency", "send_at", "shard_size", "send_window",
+              "continue_next_day", "quota_reserve", "approval")
 
 
 def slugify(text: str, limit: int = 40) -> str:
