@@ -20,6 +20,8 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
 from esms import EsmsConfigError, EsmsError
+from flows.approval import await_approval
+from flows.postpone import continue_later
 from flows.shard import run_shards
 from flows.sms_fallback import sms_fallback
 from flows.tasks._common import resolve_account
@@ -37,18 +39,23 @@ from zns.campaign.context import CampaignContext
 from zns.campaign.errors import CampaignStopped
 from zns.campaign.identity import campaign_id_for
 from zns.campaign.prepare import (
+    ZnsBatch,
     delivery_since,
     dry_run_lines,
     preflight_input,
     register_campaign,
     run_context,
+    unsent_recipients,
     zns_batches,
+    zns_batches_of,
 )
 from zns.campaign.sending import BatchStats
 from zns.campaign.shards import shard_count, shard_size_for
+from zns.campaign.window import Postponement, SendWindow, quiet_hours, split_for_quota, window_for
 from zns.ledger import CampaignStatus
 from zns.outcomes import Channel
 from zns.progress import progress
+from zns.recipients import ValidationResult
 from zns.report import CampaignMeta
 from zns.runtime import get_ledger, report_dir
 from zns.spec import CampaignSpec, slugify
@@ -84,8 +91,9 @@ def wait_until(at: datetime | None) -> None:
 
 
 def send_all(spec: CampaignSpec, ctx: CampaignContext, batches: list[list[tuple[str, list[str]]]],
-             price: float | None, label: str = "ZNS") -> list[BatchStats]:
-    """Keep at most `spec.concurrency` batch runs in flight; stop submitting on a config error."""
+             price: float | None, label: str = "ZNS", window: SendWindow | None = None) -> list[BatchStats]:
+    """Keep at most `spec.concurrency` batch runs in flight; stop submitting on a config error, or
+    when the send window closes (fewer results than batches: the rest is postponed)."""
     logger = get_run_logger()
     artifact = create_progress_artifact(
         0.0, key=f"{slugify(ctx.campaign_id, 50)}-progress", description=f"Tiến độ gửi {label} (send progress)"
@@ -98,6 +106,8 @@ def send_all(spec: CampaignSpec, ctx: CampaignContext, batches: list[list[tuple[
     total = sum(len(batch) for batch in batches)
     progress("zns", 0, total)
     while pending or in_flight:
+        if window is not None and not window.contains(datetime.now(UTC)):
+            pending.clear()  # quiet hours began: what is in flight finishes, the rest waits
         while pending and failure is None and len(in_flight) < spec.concurrency:
             index, batch = pending.pop(0)
             in_flight.add(
@@ -127,6 +137,25 @@ def send_all(spec: CampaignSpec, ctx: CampaignContext, batches: list[list[tuple[
     return results
 
 
+def todays_plan(window: SendWindow | None, split: tuple[int, Postponement] | None) -> Postponement | None:
+    """What waits for a later run: everything during quiet hours, the rest beyond today's quota."""
+    now = datetime.now(UTC)
+    if window is not None and not window.contains(now):
+        return quiet_hours(window, now)
+    return split[1] if split is not None else None
+
+
+def todays_batches(spec: CampaignSpec, campaign_id: str, validation: ValidationResult, later: Postponement | None,
+                   split: tuple[int, Postponement] | None) -> list[ZnsBatch]:
+    """None during quiet hours; today's share of the unsent rows when the quota splits the
+    campaign; else every valid row (the claims skip what an earlier run sent)."""
+    if later is not None and later.code == "QUIET_HOURS":
+        return []
+    if split is not None:
+        return zns_batches_of(unsent_recipients(get_ledger(), campaign_id, validation)[: split[0]], spec.batch_size)
+    return zns_batches(validation, spec.batch_size)
+
+
 @flow(
     name="zns-campaign",
     description="Gửi chiến dịch ZNS qua eSMS, tự chuyển SMS khi ZNS không tới (ZNS campaign with SMS fallback)",
@@ -137,6 +166,7 @@ def zns_campaign(spec: CampaignSpec) -> dict[str, Any]:
     """Run one campaign end to end and return the one-line summary (counts add up to rows)."""
     logger = get_run_logger()
     send_at = checked_send_at(spec)
+    window = window_for(spec)
     ledger = get_ledger()
     campaign_id = campaign_id_for(spec, flow_run.get_id())
     out_dir = report_dir(campaign_id)
@@ -155,33 +185,40 @@ def zns_campaign(spec: CampaignSpec) -> dict[str, Any]:
     pre = preflight_input(ledger, campaign_id, validation, sms_template)
     check = preflight_task(spec, template, pre.sample, pre.sms_sample, pre.to_send)
 
-    def finish(status: CampaignStatus) -> dict[str, Any]:
-        done = replace(meta, finished_at=datetime.now(UTC))
+    def finish(status: CampaignStatus, postponed: str | None = None) -> dict[str, Any]:
+        done = replace(meta, finished_at=datetime.now(UTC), postponed=postponed)
         files = publish_report_task(done, out_dir, error_workbook, check.as_dict())
         times = {"started_at": meta.started_at.isoformat(), "finished_at": done.finished_at.isoformat()}
-        ledger.set_campaign_status(campaign_id, status, {**files.summary, **times})
-        return files.summary
+        extra = {"postponed": postponed} if postponed else {}
+        ledger.set_campaign_status(campaign_id, status, {**files.summary, **times, **extra})
+        return {**files.summary, **extra}
 
     if spec.dry_run:
         for line in dry_run_lines(validation, check, template, pre):
             logger.info("%s", line)
         return finish(CampaignStatus.COMPLETED)
-    if not check.ok:
+    split = split_for_quota(spec, check, pre.to_send, window, datetime.now(UTC))
+    if not check.ok and split is None:
         finish(CampaignStatus.CONFIG_ERROR)
         raise CampaignStopped(check.problem)
+    await_approval(spec, ledger=ledger, campaign_id=campaign_id, meta=meta, out_dir=out_dir,
+                   error_workbook=error_workbook, validation=validation, template=template, pre=pre, check=check)
 
     wait_until(send_at)
     ctx = run_context(spec, campaign_id, sandbox=sandbox, claimed_by=flow_run.get_id() or "local")
-    batches = zns_batches(validation, spec.batch_size)
+    later = todays_plan(window, split)
+    batches = todays_batches(spec, campaign_id, validation, later, split)
     since = delivery_since(ledger, campaign_id, meta.started_at)
     try:
         recover_interrupted_task(spec.account, ctx, Channel.ZNS, since)
         shards = shard_count(len(validation.valid), shard_size_for(spec))
-        if shards > 1:
+        if shards > 1 and later is None:
             run_shards(spec, campaign_id, shards, expected_valid=len(validation.valid), sandbox=sandbox,
                        since=since, run_date=run_date(), price=check.zns_unit_price)
-        else:
-            send_all(spec, ctx, batches, check.zns_unit_price)
+        elif batches:
+            sent = send_all(spec, ctx, batches, check.zns_unit_price, window=window)
+            if len(sent) < len(batches) and later is None and window is not None:  # the window closed
+                later = quiet_hours(window, datetime.now(UTC))
     except EsmsError as exc:
         finish(CampaignStatus.CONFIG_ERROR if isinstance(exc, EsmsConfigError) else CampaignStatus.FAILED)
         raise CampaignStopped(str(exc)) from None
@@ -199,4 +236,8 @@ def zns_campaign(spec: CampaignSpec) -> dict[str, Any]:
             except EsmsError as exc:
                 finish(CampaignStatus.CONFIG_ERROR)
                 raise CampaignStopped(str(exc)) from None
+    if later is not None:
+        line = continue_later(spec, campaign_id, run_date(), later)
+        logger.info("hoãn (postponed): %s", line)
+        return finish(CampaignStatus.POSTPONED, line)
     return finish(CampaignStatus.COMPLETED)

@@ -115,6 +115,8 @@ def _print_summary(summary: dict[str, Any], as_json: bool, *, dry_run: bool = Fa
             "{zns_delivered}, SMS sent {sms_sent}, SMS delivered {sms_delivered}, failed {failed}, "
             "unknown {unknown}".format(**summary)
         )
+    if not as_json and summary.get("postponed"):
+        typer.echo(f"postponed: {summary['postponed']}")
     if not as_json and summary.get("report"):
         typer.echo(f"report: {summary['report']}")
     if as_json:
@@ -260,6 +262,54 @@ def report(
     if not as_json:
         typer.echo(files.markdown)
     _print_summary(files.summary, as_json)
+
+
+@app.command()
+def volume(
+    start: str | None = typer.Option(None, "--from", help="first day, YYYY-MM-DD Vietnam time (default: 29 days "
+                                     "before --to)"),
+    end: str | None = typer.Option(None, "--to", help="last day, YYYY-MM-DD Vietnam time (default: today)"),
+    oa: str | None = typer.Option(None, "--oa", help="only this OA id"),
+    template: str | None = typer.Option(None, "--template", help="only this ZNS template id"),
+    as_json: bool = typer.Option(False, "--json", help="print the report as one JSON line"),
+    xlsx: Path | None = typer.Option(None, "--xlsx", help="also write the workbook to this path"),
+) -> None:
+    """Volume report across campaigns ("báo cáo sản lượng"): per day, OA, template, channel, state."""
+    import sqlalchemy as sa
+
+    from zns.report.formatting import format_int, format_vnd
+    from zns.report.volume import VolumeInputError, read_volume, resolve_range
+    from zns.runtime import get_ledger
+
+    try:
+        frm, to = resolve_range(start, end)
+    except VolumeInputError as exc:
+        fail(str(exc), EXIT_BAD_INPUT)
+    try:
+        found = read_volume(get_ledger(), frm, to, oa_id=oa, template_id=template)
+        if xlsx is not None:
+            found.write_workbook(xlsx)
+    except sa.exc.SQLAlchemyError as exc:
+        fail(f"cannot read the ledger ({type(exc).__name__}: {_one_line(exc)}) — check ZNS_LEDGER_URL",
+             EXIT_CONFIG)
+    except OSError as exc:
+        fail(f"cannot write {xlsx}: {exc.strerror or exc}", EXIT_BAD_INPUT)
+    if as_json:
+        typer.echo(json.dumps(found.as_dict(), ensure_ascii=False))
+        return
+    typer.echo(found.title)
+    if not found.rows and not found.invalid:
+        typer.echo("no messages in this range — không có tin nào trong khoảng này")
+    for r in found.rows:
+        typer.echo(f"{r.day.isoformat()}  {r.oa_id:20} {r.template_id:12} {r.channel_label:4} {r.state:10} "
+                   f"{format_int(r.messages):>9} tin  {format_int(r.phones):>9} số  {format_vnd(r.cost):>14}")
+    for i in found.invalid:
+        typer.echo(f"{i.day.isoformat()}  {i.oa_id:20} {i.template_id:12} invalid rows {format_int(i.invalid_rows)}")
+    totals = found.totals
+    typer.echo(f"total: {format_int(totals.messages)} messages, {format_vnd(totals.cost)}, "
+               f"{format_int(totals.invalid_rows)} invalid rows")
+    if xlsx is not None:
+        typer.echo(f"workbook: {xlsx}")
 
 
 @app.command()

@@ -156,8 +156,10 @@ def deployment_parameters(spec: CampaignSpec, deployment: str = CAMPAIGN_DEPLOYM
     return {"spec": form_parameters(spec.model_dump(mode="json", exclude={"send_at"}), schema)}
 
 
-def schedule_campaign(spec: CampaignSpec, at: datetime, deployment: str = CAMPAIGN_DEPLOYMENT) -> Any:
-    """Create (or find) the scheduled flow run of the campaign deployment; returns the FlowRun."""
+def schedule_campaign(spec: CampaignSpec, at: datetime, deployment: str = CAMPAIGN_DEPLOYMENT,
+                      key: str | None = None) -> Any:
+    """Create (or find) the scheduled flow run of the campaign deployment; returns the FlowRun.
+    `key` (default: the SPEC and the time) makes asking twice one run."""
     from prefect.deployments import run_deployment
 
     try:
@@ -166,7 +168,7 @@ def schedule_campaign(spec: CampaignSpec, at: datetime, deployment: str = CAMPAI
             deployment,
             parameters=parameters,
             scheduled_time=at.astimezone(UTC),
-            idempotency_key=schedule_key(spec, at),
+            idempotency_key=key or schedule_key(spec, at),
             timeout=0,
             as_subflow=False,
             tags=["zns", "scheduled"],

@@ -258,10 +258,12 @@ def decide(
     zns: MessageView | None,
     sms: MessageView | None,
     dry_run: bool = False,
+    postponed: bool = False,
 ) -> Verdict:
     """Invalid, delivered (ZNS first), failed with the last reason, or unknown with what was tried.
 
-    A valid row of a dry run was never meant to be sent: unknown "DRY_RUN", not failed."""
+    A valid row of a dry run was never meant to be sent: unknown "DRY_RUN", not failed; one a
+    postponed campaign has not sent yet waits for its next run: unknown "POSTPONED"."""
     if not valid:
         return Verdict(FinalState.INVALID, invalid_code, invalid_reason_vi)
     if zns is not None and zns.state is MessageState.DELIVERED:
@@ -273,6 +275,8 @@ def decide(
         return _from_last(sms)
     if zns is None and dry_run:
         return Verdict(FinalState.UNKNOWN, "DRY_RUN", "Chạy thử: hợp lệ, không gửi tin (dry run)")
+    if zns is None and postponed:
+        return Verdict(FinalState.UNKNOWN, "POSTPONED", "Hoãn: gửi ở lần chạy tiếp theo của chiến dịch")
     if zns is None:
         return Verdict(FinalState.FAILED, "NOT_SENT", "Chưa gửi tin")
     verdict = _from_last(zns)

@@ -52,9 +52,14 @@ def preflight_input(ledger: Ledger, campaign_id: str, validation: ValidationResu
     """Only messages eSMS may not have yet count against quota and balance."""
     first = validation.valid[0] if validation.valid else None
     sms_sample = render_sms(sms_template, first.sms_values)[0] if sms_template is not None and first else None
-    done = sum(1 for m in ledger.messages(campaign_id, Channel.ZNS) if m.state not in policy.RESENDABLE_STATES)
     return PreflightInput((first.phone, list(first.params)) if first else None, sms_sample,
-                          max(0, len(validation.valid) - done))
+                          len(unsent_recipients(ledger, campaign_id, validation)))
+
+
+def unsent_recipients(ledger: Ledger, campaign_id: str, validation: ValidationResult) -> list[Recipient]:
+    """The valid rows whose ZNS eSMS may not have yet (a re-run or a continuation sends these)."""
+    done = {m.phone for m in ledger.messages(campaign_id, Channel.ZNS) if m.state not in policy.RESENDABLE_STATES}
+    return [r for r in validation.valid if r.phone not in done]
 
 
 def run_context(spec: CampaignSpec, campaign_id: str, *, sandbox: bool, claimed_by: str) -> CampaignContext:

@@ -55,8 +55,9 @@ def build_report(
     preflight: dict[str, Any] | None = None,
 ) -> ReportFiles:
     """Give every row its final state, then write the workbook; totals are checked to add up."""
-    ledger.finalize(meta.campaign_id, dry_run=meta.dry_run)
-    outcomes = ledger.outcomes(meta.campaign_id, dry_run=meta.dry_run)
+    postponed = meta.postponed is not None
+    ledger.finalize(meta.campaign_id, dry_run=meta.dry_run, postponed=postponed)
+    outcomes = ledger.outcomes(meta.campaign_id, dry_run=meta.dry_run, postponed=postponed)
     summary = CampaignSummary.from_outcomes(outcomes, meta)
     out_dir.mkdir(parents=True, exist_ok=True)
     workbook = write_workbook(summary, outcomes, workbook_path(out_dir, meta.campaign_id), preflight=preflight)
@@ -71,7 +72,7 @@ def build_report(
 
 def read_report(ledger: Ledger, meta: CampaignMeta, out_dir: Path) -> ReportFiles:
     """The same report computed from the ledger without writing anything (`zns report`)."""
-    outcomes = ledger.outcomes(meta.campaign_id, dry_run=meta.dry_run)
+    outcomes = ledger.outcomes(meta.campaign_id, dry_run=meta.dry_run, postponed=meta.postponed is not None)
     summary = CampaignSummary.from_outcomes(outcomes, meta)
     existing = workbook_path(out_dir, meta.campaign_id)
     workbook = existing if existing.exists() else None
@@ -85,4 +86,5 @@ def stored_meta(record: CampaignRecord) -> CampaignMeta:
     times = {k: datetime.fromisoformat(v) for k in ("started_at", "finished_at") if isinstance(v := stats.get(k), str)}
     return CampaignMeta(record.campaign_id, record.display_name, record.template_id, record.oa_id,
                         started_at=times.get("started_at", record.created_at), finished_at=times.get("finished_at"),
-                        dry_run=record.dry_run)
+                        dry_run=record.dry_run,
+                        postponed=str(stats.get("postponed") or "") or None if record.status == "postponed" else None)

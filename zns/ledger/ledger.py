@@ -225,12 +225,12 @@ class Ledger:
 
     # -- results -----------------------------------------------------------------------------
 
-    def finalize(self, campaign_id: str, *, dry_run: bool = False) -> None:
+    def finalize(self, campaign_id: str, *, dry_run: bool = False, postponed: bool = False) -> None:
         """Store exactly one final state per input row; re-run it after late statuses."""
         with self.uow() as uow:
             updates = []
             for row, zns, sms in uow.repo.recipient_rows(campaign_id):
-                v = decide(row["valid"], row["invalid_code"], row["invalid_reason_vi"], zns, sms, dry_run)
+                v = decide(row["valid"], row["invalid_code"], row["invalid_reason_vi"], zns, sms, dry_run, postponed)
                 current = (row["final_state"], row["reason_code"], row["reason_vi"])
                 if current != (v.state.value, v.reason_code, v.reason_vi):
                     updates.append(
@@ -240,13 +240,13 @@ class Ledger:
             uow.repo.set_final_states(campaign_id, updates)
             uow.commit()
 
-    def outcomes(self, campaign_id: str, *, dry_run: bool = False) -> list[RecipientOutcome]:
+    def outcomes(self, campaign_id: str, *, dry_run: bool = False, postponed: bool = False) -> list[RecipientOutcome]:
         """Every input row in row order, its state decided afresh from its messages (read-only:
         the same verdict `finalize` stores, so a report never needs to write)."""
         out: list[RecipientOutcome] = []
         with self.uow(write=False) as uow:
             for row, zns, sms in uow.repo.recipient_rows(campaign_id):
-                v = decide(row["valid"], row["invalid_code"], row["invalid_reason_vi"], zns, sms, dry_run)
+                v = decide(row["valid"], row["invalid_code"], row["invalid_reason_vi"], zns, sms, dry_run, postponed)
                 state, code, vi = v.state, v.reason_code, v.reason_vi
                 last = sms or zns
                 out.append(

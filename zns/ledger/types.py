@@ -20,6 +20,7 @@ class CampaignStatus(StrEnum):
     COMPLETED = "completed"
     FAILED = "failed"
     CONFIG_ERROR = "config_error"
+    POSTPONED = "postponed"  # the rest goes out in a run scheduled for later (quiet hours, quota)
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,6 +59,8 @@ def render_markdown(summary: CampaignSummary, *, top_reasons: int = 10) -> str:
     ]
     if m.dry_run:
         out += ["> **Chạy thử (dry run):** không có tin nào được gửi.", ""]
+    if m.postponed:
+        out += [f"> **Hoãn (postponed):** {md_escape(m.postponed)}.", ""]
     out += [
         "| Thông tin | Giá trị |",
         "|---|---|",

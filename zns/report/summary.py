@@ -151,6 +151,7 @@ class CampaignMeta:
     started_at: datetime | None = None  # aware, or naive meaning UTC
     finished_at: datetime | None = None
     dry_run: bool = False
+    postponed: str | None = None  # the postponement's line (why, until when) when the rest waits
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from zns.runtime import get_ledger, report_dir
 
 STATUS_VI = {
     "running": "Đang chạy", "completed": "Hoàn tất", "failed": "Lỗi", "config_error": "Lỗi cấu hình",
-    "scheduled": "Đã lên lịch", "unknown": "Chưa bắt đầu",
+    "scheduled": "Đã lên lịch", "unknown": "Chưa bắt đầu", "postponed": "Hoãn, gửi tiếp sau",
 }
 COUNT_LABELS = (  # ledger summary key → Vietnamese column title
     ("rows", "Số dòng"), ("invalid", "Dòng lỗi"), ("zns_delivered", "ZNS tới"),

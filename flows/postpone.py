@@ -1,0 +1,33 @@
+"""The rest of a postponed campaign (quiet hours, today's quota spent): a run of the same
+campaign scheduled on the `zns-campaign` deployment for the next opening (zns/campaign/window.py)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from zns.campaign.window import Postponement
+from zns.deploy import DeployError, schedule_campaign
+from zns.spec import CampaignSpec
+from zns.timeutil import VN
+
+
+def continuation_spec(spec: CampaignSpec, campaign_id: str, run_day: date, later: Postponement) -> CampaignSpec:
+    """The same campaign, and for a recurring one the same day's rows: its date filter is moved
+    back by the days the continuation runs later."""
+    days = (later.until.astimezone(VN).date() - run_day).days
+    update: dict[str, object] = {"campaign_id": campaign_id, "send_at": None}
+    if spec.date_filter is not None and days:
+        update["date_filter"] = spec.date_filter.model_copy(
+            update={"days_ahead": spec.date_filter.days_ahead - days})
+    return spec.model_copy(update=update)
+
+
+def continue_later(spec: CampaignSpec, campaign_id: str, run_day: date, later: Postponement) -> str:
+    """Schedule the continuation (one per campaign and time, however often asked); the line says
+    when, or that the operator runs the campaign again then (no deployment to schedule it on)."""
+    key = f"zns-continue-{campaign_id}-{later.until:%Y%m%dT%H%M}"
+    try:
+        run = schedule_campaign(continuation_spec(spec, campaign_id, run_day, later), later.until, key=key)
+    except DeployError as exc:
+        return f"{later.line()}; chạy lại chiến dịch lúc đó (run the campaign again then: {exc})"
+    return f"{later.line()}; flow run {run.id}"
