@@ -24,7 +24,7 @@ from zns.home import reports_root
 from zns.recipients import RecipientsFileError
 from zns.timeutil import VN
 from zns.uploads import UploadConfigError, store_upload
-from zns.web import runs
+from zns.web import runs, volume_routes
 from zns.web.account import ENV_ACCOUNT_LABEL, CatalogCache
 from zns.web.campaigns import COUNT_LABELS, campaign_view, list_campaigns
 from zns.web.check import error_workbook_bytes
@@ -85,6 +85,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
                                  env_account_label=ENV_ACCOUNT_LABEL)
     app.state.settings, app.state.cache = settings, cache
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(volume_routes.router)  # /volume and /volume.xlsx (báo cáo sản lượng)
 
     @app.middleware("http")
     async def access_token(request: Request, call_next: Any) -> Response:
