@@ -178,9 +178,9 @@ def zns_campaign(spec: CampaignSpec) -> dict[str, Any]:
     template, sms_template = load_template_task(spec)
     sandbox = resolve_account(spec.account).sandbox_for(spec.sandbox)
     validation, error_workbook = ingest_task(
-        spec, template, sms_template, out_dir / "error-rows.xlsx", run_date()
+        spec, template, sms_template, out_dir / "error-rows.xlsx", run_date(), campaign_id
     )
-    register_campaign(ledger, campaign_id, spec, sandbox=sandbox)
+    register_campaign(ledger, campaign_id, spec, sandbox=sandbox, template_tag=template.tag)
     record_recipients_task(campaign_id, quote(validation))
     pre = preflight_input(ledger, campaign_id, validation, sms_template)
     check = preflight_task(spec, template, pre.sample, pre.sms_sample, pre.to_send)

@@ -44,7 +44,7 @@ def zns_campaign_shard(spec: CampaignSpec, campaign_id: str, shard: int, shards:
     from flows.campaign import send_all
 
     template, sms_template = load_template_task(spec)
-    validation, _ = ingest_task(spec, template, sms_template, None, run_date)
+    validation, _ = ingest_task(spec, template, sms_template, None, run_date, campaign_id)
     mine = shard_part(validation.valid, shard, shards, expected_valid)
     ctx = run_context(spec, campaign_id, sandbox=sandbox, claimed_by=flow_run.get_id() or "local")
     recover_interrupted_task(spec.account, ctx, Channel.ZNS, since)

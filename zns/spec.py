@@ -158,6 +158,18 @@ class ApprovalSpec(BaseModel):
     )
 
 
+class FrequencyCapSpec(BaseModel):
+    """Giới hạn số tin ZNS một số điện thoại nhận từ OA trong một khoảng thời gian (mọi chiến dịch)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_messages: int = Field(default=4, ge=1, le=1000, title="Tối đa số tin", description="Tin ZNS đã tới người nhận")
+    days: int = Field(default=30, ge=1, le=366, title="Trong số ngày", description="Tính lùi từ lúc chạy")
+    promotional_only: bool = Field(
+        default=True, title="Chỉ tin quảng cáo", description="Chỉ áp dụng và chỉ đếm mẫu ZNS loại quảng cáo (tag 3)"
+    )
+
+
 class DateFilterSpec(BaseModel):
     """Chỉ gửi cho các dòng có ngày trùng với ngày chạy (sinh nhật, ngày đến hạn)."""
 
@@ -245,6 +257,9 @@ class CampaignSpec(BaseModel):
     quota_reserve: int = Field(
         default=0, ge=0, title="Giữ lại quota ZNS", description="Số tin quota mỗi ngày để dành cho việc khác"
     )
+    frequency_cap: FrequencyCapSpec | None = Field(
+        default=None, title="Giới hạn tần suất", description="Bỏ trống = không giới hạn"
+    )
     approval: ApprovalSpec | None = Field(
         default=None, title="Duyệt trước khi gửi", description="Bỏ trống = không cần duyệt"
     )
@@ -306,7 +321,7 @@ class CampaignSpec(BaseModel):
 
 
 HOW_FIELDS = ("dry_run", "campaign_id", "account", "concurrency", "send_at", "shard_size", "send_window",
-              "continue_next_day", "quota_reserve", "approval")
+              "continue_next_day", "quota_reserve", "approval", "frequency_cap")
 
 
 def slugify(text: str, limit: int = 40) -> str:

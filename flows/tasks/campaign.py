@@ -53,10 +53,11 @@ def ingest_task(
     sms_template: SmsTemplate | None,
     error_path: Path | None,
     run_date: date | None = None,
+    campaign_id: str | None = None,
 ) -> tuple[ValidationResult, Path | None]:
     """Read and validate every row; invalid rows go to a workbook the operator can fix (a shard,
     with no `error_path`, leaves that to its parent)."""
-    result = ingest(spec, template, sms_template, get_ledger(), run_date=run_date)
+    result = ingest(spec, template, sms_template, get_ledger(), run_date=run_date, campaign_id=campaign_id)
     row_filter = date_filter_for(spec, run_date)
     written = write_error_workbook(result, error_path) if result.invalid and error_path else None
     get_run_logger().info(

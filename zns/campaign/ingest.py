@@ -6,10 +6,11 @@ page counts what the run will count (date filter, both blocklists, the SMS fit).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 from esms.models import ZnsTemplate
 from esms.sms_templates import SmsTemplate
+from zns.campaign.frequency import capped_phones
 from zns.campaign.templates import sms_columns
 from zns.ledger import Ledger
 from zns.recipients import DateFilter, Limits, ValidationResult, load_blocklist, load_recipients
@@ -30,11 +31,15 @@ def date_filter_for(spec: CampaignSpec, run_date: date | None) -> DateFilter | N
 
 
 def ingest(spec: CampaignSpec, template: ZnsTemplate, sms_template: SmsTemplate | None, ledger: Ledger, *,
-           run_date: date | None = None, limits: Limits | None = None) -> ValidationResult:
-    """Every row of the SPEC's source (or typed-in list) checked against the templates."""
+           run_date: date | None = None, limits: Limits | None = None,
+           campaign_id: str | None = None) -> ValidationResult:
+    """Every row of the SPEC's source (or typed-in list) checked against the templates; the
+    blocklists and the frequency cap (counting other campaigns than `campaign_id`) refuse rows."""
     blocked = ledger.blocklist()
     if spec.blocklist:
         blocked |= set(load_blocklist(spec.blocklist))
+    capped = capped_phones(ledger, spec, campaign_id or "", template.tag, datetime.now(UTC))
+    refused = {**capped, **dict.fromkeys(blocked, "BLOCKED")}
     return load_recipients(
         template,
         source=spec.source,
@@ -45,7 +50,7 @@ def ingest(spec: CampaignSpec, template: ZnsTemplate, sms_template: SmsTemplate 
         recipients=[r.model_dump() for r in spec.recipients] or None,
         sms_template=sms_template,
         sms_columns=sms_columns(spec) or None,
-        blocklist=blocked,
+        blocklist=refused,
         row_filter=date_filter_for(spec, run_date),
         limits=limits,
     )

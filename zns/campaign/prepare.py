@@ -34,15 +34,17 @@ class PreflightInput:
     to_send: int
 
 
-def register_campaign(ledger: Ledger, campaign_id: str, spec: CampaignSpec, *, sandbox: bool) -> None:
-    """The campaign row keeps its first definition; `sandbox` is the effective one (account or SPEC)."""
+def register_campaign(ledger: Ledger, campaign_id: str, spec: CampaignSpec, *, sandbox: bool,
+                      template_tag: str | None = None) -> None:
+    """The campaign row keeps its first definition; `sandbox` is the effective one (account or SPEC);
+    the template's tag is kept for the frequency cap of later campaigns."""
     ledger.upsert_campaign(
         campaign_id,
         name=spec.campaign_name,
         oa_id=spec.oa_id,
         template_id=spec.template_id,
         message_type=spec.message_type.value,
-        params={**spec.model_dump(mode="json"), "sandbox": sandbox},
+        params={**spec.model_dump(mode="json"), "sandbox": sandbox, "template_tag": template_tag},
         fallback=spec.fallback.model_dump(mode="json") if spec.fallback else None,
     )
 

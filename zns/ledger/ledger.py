@@ -91,6 +91,16 @@ class Ledger:
         with self.uow(write=False) as uow:
             return uow.repo.get_campaign(campaign_id)
 
+    def oa_campaign_params(self, oa_id: str) -> dict[str, dict[str, Any]]:
+        """Every campaign of the OA with its stored parameters (the frequency cap reads the tags)."""
+        with self.uow(write=False) as uow:
+            return uow.repo.oa_campaign_params(oa_id)
+
+    def delivered_counts(self, campaign_ids: Sequence[str], channel: Channel | str, since: datetime) -> dict[str, int]:
+        """Per phone: how many messages of these campaigns reached it since `since` (aware UTC)."""
+        with self.uow(write=False) as uow:
+            return uow.repo.delivered_counts(campaign_ids, Channel(channel), since)
+
     def recent_campaign_ids(self, limit: int = 500) -> list[str]:
         """Every campaign (from the CLI, a schedule or the page), newest first."""
         with self.uow(write=False) as uow:

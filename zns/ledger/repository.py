@@ -106,6 +106,26 @@ class Repository:
         if result.rowcount == 0:
             raise KeyError(f"unknown campaign {campaign_id!r}")
 
+    def oa_campaign_params(self, oa_id: str) -> dict[str, dict[str, Any]]:
+        stmt = sa.select(campaigns.c.campaign_id, campaigns.c.params_json).where(campaigns.c.oa_id == oa_id)
+        return {row.campaign_id: dict(row.params_json or {}) for row in self.conn.execute(stmt)}
+
+    def delivered_counts(self, campaign_ids: Sequence[str], channel: Channel, since: datetime) -> dict[str, int]:
+        """Per phone: messages of these campaigns delivered at or after `since`."""
+        col = messages.c
+        counts: dict[str, int] = {}
+        for part in chunks(list(campaign_ids)):
+            stmt = (
+                sa.select(col.phone, sa.func.count())
+                .where(col.campaign_id.in_(part), col.channel == channel.value,
+                       col.state == MessageState.DELIVERED.value,
+                       sa.func.coalesce(col.final_at, col.sent_at, col.claimed_at) >= since)
+                .group_by(col.phone)
+            )
+            for phone, n in self.conn.execute(stmt):
+                counts[phone] = counts.get(phone, 0) + int(n)
+        return counts
+
     def recent_campaign_ids(self, limit: int) -> list[str]:
         stmt = sa.select(campaigns.c.campaign_id).order_by(campaigns.c.created_at.desc()).limit(limit)
         return list(self.conn.scalars(stmt))

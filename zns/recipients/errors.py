@@ -44,6 +44,8 @@ ROW_CODES: dict[str, CodeDoc] = _table(
             "Chỉ dòng đầu tiên được gửi; xoá dòng trùng hoặc sửa lại số."),
     CodeDoc("BLOCKED", "Số điện thoại nằm trong danh sách chặn",
             "Không gửi cho số này; bỏ dòng khỏi danh sách."),
+    CodeDoc("FREQUENCY_CAP", "Đã nhận đủ số tin ZNS cho phép từ OA trong kỳ",
+            "Không phải lỗi dữ liệu: số này được gửi lại khi ra khỏi kỳ giới hạn."),
     CodeDoc("SMS_MISSING_PARAM", "Thiếu giá trị cho biến của tin SMS dự phòng",
             "Điền giá trị (tin SMS gửi không dấu, ô chỉ có ký tự không chuyển được sẽ bị rỗng)."),
     CodeDoc("SMS_TOO_LONG", "Tin SMS dự phòng vượt giới hạn độ dài",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlparse
 
@@ -140,15 +140,32 @@ def compile_param(param: ZnsParam) -> Rule:
     return rule
 
 
+def _canonical(raw: str) -> str:
+    try:
+        return normalize_phone(raw)
+    except PhoneError:
+        return str(raw).strip()
+
+
 def normalise_blocklist(phones: Iterable[str]) -> frozenset[str]:
     """Blocklist entries in the canonical phone form (unparseable entries kept as typed)."""
-    out: set[str] = set()
-    for raw in phones:
-        try:
-            out.add(normalize_phone(raw))
-        except PhoneError:
-            out.add(str(raw).strip())
-    return frozenset(out)
+    return frozenset(_canonical(raw) for raw in phones)
+
+
+REFUSAL_DETAIL = {  # what a row refused by phone says after "Cột '...' dòng N: "
+    "BLOCKED": "số {phone} nằm trong danh sách chặn",
+    "FREQUENCY_CAP": "số {phone} đã nhận đủ số tin ZNS cho phép từ OA trong kỳ",
+}
+
+
+def refused_phones(blocklist: Iterable[str] | Mapping[str, str] | None) -> dict[str, str]:
+    """Phone → the row code it is refused with: a plain list is the blocklist (BLOCKED); a mapping
+    names each phone's code (FREQUENCY_CAP for the campaign's frequency cap)."""
+    if not blocklist:
+        return {}
+    if isinstance(blocklist, Mapping):
+        return {_canonical(phone): code for phone, code in blocklist.items()}
+    return dict.fromkeys(normalise_blocklist(blocklist), "BLOCKED")
 
 
 class _SmsProblem(Exception):
@@ -169,7 +186,7 @@ class RowValidator:
         columns: list[str],
         *,
         sms_template: SmsTemplate | None = None,
-        blocklist: Iterable[str] | None = None,
+        blocklist: Iterable[str] | Mapping[str, str] | None = None,
     ) -> None:
         self.columns = tuple(columns)
         params = sorted(template.params, key=lambda p: p.order)
@@ -193,7 +210,7 @@ class RowValidator:
         self._sms_fast = [
             (name, 1 << 30 if m is None else m, i, p) for name, m, i, _, p in self._sms_vars
         ]
-        self._blocked = normalise_blocklist(blocklist or ())
+        self._blocked = refused_phones(blocklist)
         self.first_row: dict[str, int] = {}  # phone -> row number of its first valid row
 
     def validate(self, number: int, cells: Sequence[Any]) -> Recipient | InvalidRow:
@@ -238,8 +255,9 @@ class RowValidator:
                 exc.code, number, phone_column, detail)))
         else:
             if phone in self._blocked:
-                issues.append(Issue("BLOCKED", phone_column, row_message(
-                    "BLOCKED", number, phone_column, f"số {phone} nằm trong danh sách chặn")))
+                code = self._blocked[phone]
+                issues.append(Issue(code, phone_column, row_message(
+                    code, number, phone_column, REFUSAL_DETAIL[code].format(phone=phone))))
             first = self.first_row.get(phone)
             if first is not None:
                 issues.append(Issue("DUPLICATE", phone_column, row_message(
@@ -342,7 +360,7 @@ class IngestStream:
         columns: dict[str, str] | None,
         sms_template: SmsTemplate | None,
         sms_columns: dict[str, str] | None,
-        blocklist: Iterable[str] | None,
+        blocklist: Iterable[str] | Mapping[str, str] | None,
         chunk_size: int,
         source: str | None = None,
         row_filter: DateFilter | None = None,
@@ -429,7 +447,7 @@ def iter_validated(
     recipients: list[dict[str, Any]] | None = None,
     sms_template: SmsTemplate | None = None,
     sms_columns: dict[str, str] | None = None,
-    blocklist: Iterable[str] | None = None,
+    blocklist: Iterable[str] | Mapping[str, str] | None = None,
     chunk_size: int = 5000,
     limits: Limits | None = None,
     row_filter: DateFilter | None = None,
@@ -473,7 +491,7 @@ def load_recipients(
     recipients: list[dict[str, Any]] | None = None,
     sms_template: SmsTemplate | None = None,
     sms_columns: dict[str, str] | None = None,
-    blocklist: Iterable[str] | None = None,
+    blocklist: Iterable[str] | Mapping[str, str] | None = None,
     chunk_size: int = 5000,
     limits: Limits | None = None,
     row_filter: DateFilter | None = None,
