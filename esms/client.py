@@ -34,6 +34,7 @@ from esms.models import (
     Brandname,
     BulkResult,
     CallbackEvent,
+    OaQuality,
     ParamType,
     Quota,
     SendResult,
@@ -619,6 +620,13 @@ class EsmsClient:
             daily_promotion=_int(data.get("DailyQuotaPromotion")),
             remaining_promotion=_int(data.get("RemainingQuotaPromotion")),
         )
+
+    async def get_quality(self, oa_id: str) -> OaQuality:
+        """The OA's ZNS sending quality; Zalo restricts an OA whose quality turns LOW."""
+        data = await self._call("ZNS/GetQuality/", body={**self._auth(), "OAID": str(oa_id)})
+        self._require_ok("GetQuality", data)
+        return OaQuality(current=str(data.get("OaCurrentQuality") or "UNDEFINED").upper(),
+                         seven_day=str(data.get("Oa7dayQuality") or "UNDEFINED").upper())
 
     async def get_balance(self) -> float:
         data = await self._call("GetBalance_json", body=self._auth())

@@ -96,6 +96,13 @@ class SendStatus(BaseModel):
     total_price: float = 0.0
 
 
+class OaQuality(BaseModel):
+    """ZNS/GetQuality: HIGH, MEDIUM, LOW or UNDEFINED (no ZNS sent in the period)."""
+
+    current: str  # last 48 hours (OaCurrentQuality)
+    seven_day: str  # last 7 days (Oa7dayQuality)
+
+
 class Quota(BaseModel):
     daily: int
     remaining: int

@@ -49,6 +49,7 @@ ROUTES: dict[str, tuple[Handler, str]] = {
     "gettemplate": (queries.get_template, "CodeResult"),
     "getznstemplateinfo": (queries.get_zns_template_info, "Error"),
     "zns/getquota": (queries.get_quota, "CodeResult"),
+    "zns/getquality": (queries.get_quality, "CodeResult"),
     "zns/getlistzoa": (queries.get_list_zoa, "CodeResult"),
     "getbalance_json": (queries.get_balance, "CodeResponse"),
     "queryznsstatus": (queries.query_zns_status, "CodeResult"),

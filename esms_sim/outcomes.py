@@ -158,6 +158,7 @@ class SimConfig:
     sms_part_price: float = 850.0
     callback_timeout: float = 2.0
     callback_retries: int = 5
+    oa_quality: dict[str, str] = field(default_factory=lambda: {"current": "HIGH", "seven_day": "HIGH"})
 
     def zns_outcome(self, phone: str) -> str:
         """Outcome name for a phone: override first, else the seeded hash against the rates."""
@@ -195,6 +196,8 @@ class SimConfig:
             elif key == "sms_overrides":
                 _check_names(value.values(), SMS_OUTCOMES)
                 self.sms_overrides.update({str(k): str(v) for k, v in value.items()})
+            elif key == "oa_quality":  # ZNS/GetQuality: HIGH | MEDIUM | LOW | UNDEFINED
+                self.oa_quality = {**self.oa_quality, **{str(k): str(v).upper() for k, v in value.items()}}
             elif key == "tps":
                 for name, limit in value.items():
                     self.tps[str(name).strip("/").lower()] = 0 if limit is None else int(limit)

@@ -111,6 +111,19 @@ def get_quota(state: SimState, data: Body) -> Body:
             "RemainingMonthlyPromotionQuota": 0, "EstimatedNextMonthPromotionQuota": 0}
 
 
+def get_quality(state: SimState, data: Body) -> Body:
+    """POST ZNS/GetQuality: the OA's ZNS quality over 7 days and the last 48 hours."""
+    account = state.account(data)
+    if account is None:
+        return failed(codes.AUTH_FAILED)
+    oa = account.oas.get(field(data, "oaid"))
+    if oa is None or not oa.active:
+        return failed(codes.OA_INACTIVE)
+    quality = state.config.oa_quality
+    return {"CodeResult": codes.OK, "ErrorMessage": "success",
+            "Oa7dayQuality": quality.get("seven_day", "HIGH"), "OaCurrentQuality": quality.get("current", "HIGH")}
+
+
 def get_list_zoa(state: SimState, data: Body) -> Body:
     account = state.account(data)
     if account is None:

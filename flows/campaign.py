@@ -8,6 +8,7 @@ the ledger, not Prefect, guarantees each phone gets at most one message per chan
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
@@ -29,12 +30,14 @@ from flows.tasks.campaign import (
     await_delivery_task,
     ingest_task,
     load_template_task,
+    oa_quality_task,
     preflight_task,
     record_recipients_task,
     recover_interrupted_task,
     send_zns_batch_task,
 )
 from flows.tasks.report import publish_report_task
+from zns.campaign.breaker import failure_rate_trip, quality_due, quality_trip
 from zns.campaign.context import CampaignContext
 from zns.campaign.errors import CampaignStopped
 from zns.campaign.identity import campaign_id_for
@@ -90,10 +93,14 @@ def wait_until(at: datetime | None) -> None:
         time.sleep(delay)
 
 
+StopRule = Callable[[list[BatchStats]], Postponement | None]
+
+
 def send_all(spec: CampaignSpec, ctx: CampaignContext, batches: list[list[tuple[str, list[str]]]],
-             price: float | None, label: str = "ZNS", window: SendWindow | None = None) -> list[BatchStats]:
+             price: float | None, label: str = "ZNS",
+             stop: StopRule | None = None) -> tuple[list[BatchStats], Postponement | None]:
     """Keep at most `spec.concurrency` batch runs in flight; stop submitting on a config error, or
-    when the send window closes (fewer results than batches: the rest is postponed)."""
+    when `stop` says so (quiet hours began, the circuit breaker tripped): that is returned too."""
     logger = get_run_logger()
     artifact = create_progress_artifact(
         0.0, key=f"{slugify(ctx.campaign_id, 50)}-progress", description=f"Tiến độ gửi {label} (send progress)"
@@ -102,12 +109,15 @@ def send_all(spec: CampaignSpec, ctx: CampaignContext, batches: list[list[tuple[
     pending = list(enumerate(batches))
     in_flight: set[PrefectFuture[BatchStats]] = set()
     failure: BaseException | None = None
+    halted: Postponement | None = None
     done = sent = 0
     total = sum(len(batch) for batch in batches)
     progress("zns", 0, total)
     while pending or in_flight:
-        if window is not None and not window.contains(datetime.now(UTC)):
-            pending.clear()  # quiet hours began: what is in flight finishes, the rest waits
+        if pending and halted is None and stop is not None:
+            halted = stop(results)
+            if halted is not None:
+                pending.clear()  # what is in flight finishes, the rest waits
         while pending and failure is None and len(in_flight) < spec.concurrency:
             index, batch = pending.pop(0)
             in_flight.add(
@@ -134,7 +144,30 @@ def send_all(spec: CampaignSpec, ctx: CampaignContext, batches: list[list[tuple[
                     stats.index, stats.accepted, stats.rejected, stats.skipped)
     if failure is not None:
         raise failure
-    return results
+    return results, halted
+
+
+def stop_rule(spec: CampaignSpec, window: SendWindow | None) -> StopRule | None:
+    """What ends today's sends early: the window closing, the circuit breaker (zns/campaign/breaker.py)."""
+    breaker = spec.circuit_breaker
+    if window is None and breaker is None:
+        return None
+    checked: set[int] = set()
+
+    def stop(results: list[BatchStats]) -> Postponement | None:
+        now = datetime.now(UTC)
+        if window is not None and not window.contains(now):
+            return quiet_hours(window, now)
+        if breaker is None:
+            return None
+        if (trip := failure_rate_trip(breaker, results)) is not None:
+            return trip
+        if quality_due(breaker, len(results)) and len(results) not in checked:
+            checked.add(len(results))
+            return quality_trip(breaker, oa_quality_task(spec.account, spec.oa_id))
+        return None
+
+    return stop
 
 
 def todays_plan(window: SendWindow | None, split: tuple[int, Postponement] | None) -> Postponement | None:
@@ -216,9 +249,8 @@ def zns_campaign(spec: CampaignSpec) -> dict[str, Any]:
             run_shards(spec, campaign_id, shards, expected_valid=len(validation.valid), sandbox=sandbox,
                        since=since, run_date=run_date(), price=check.zns_unit_price)
         elif batches:
-            sent = send_all(spec, ctx, batches, check.zns_unit_price, window=window)
-            if len(sent) < len(batches) and later is None and window is not None:  # the window closed
-                later = quiet_hours(window, datetime.now(UTC))
+            _, halted = send_all(spec, ctx, batches, check.zns_unit_price, stop=stop_rule(spec, window))
+            later = later or halted
     except EsmsError as exc:
         finish(CampaignStatus.CONFIG_ERROR if isinstance(exc, EsmsConfigError) else CampaignStatus.FAILED)
         raise CampaignStopped(str(exc)) from None

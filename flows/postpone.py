@@ -14,7 +14,7 @@ from zns.timeutil import VN
 def continuation_spec(spec: CampaignSpec, campaign_id: str, run_day: date, later: Postponement) -> CampaignSpec:
     """The same campaign, and for a recurring one the same day's rows: its date filter is moved
     back by the days the continuation runs later."""
-    days = (later.until.astimezone(VN).date() - run_day).days
+    days = (later.until.astimezone(VN).date() - run_day).days if later.until is not None else 0
     update: dict[str, object] = {"campaign_id": campaign_id, "send_at": None}
     if spec.date_filter is not None and days:
         update["date_filter"] = spec.date_filter.model_copy(
@@ -25,6 +25,8 @@ def continuation_spec(spec: CampaignSpec, campaign_id: str, run_day: date, later
 def continue_later(spec: CampaignSpec, campaign_id: str, run_day: date, later: Postponement) -> str:
     """Schedule the continuation (one per campaign and time, however often asked); the line says
     when, or that the operator runs the campaign again then (no deployment to schedule it on)."""
+    if later.until is None:
+        return later.line()
     key = f"zns-continue-{campaign_id}-{later.until:%Y%m%dT%H%M}"
     try:
         run = schedule_campaign(continuation_spec(spec, campaign_id, run_day, later), later.until, key=key)

@@ -48,7 +48,7 @@ def zns_campaign_shard(spec: CampaignSpec, campaign_id: str, shard: int, shards:
     mine = shard_part(validation.valid, shard, shards, expected_valid)
     ctx = run_context(spec, campaign_id, sandbox=sandbox, claimed_by=flow_run.get_id() or "local")
     recover_interrupted_task(spec.account, ctx, Channel.ZNS, since)
-    results = send_all(spec, ctx, zns_batches_of(mine, spec.batch_size), price, label=f"shard {shard + 1}/{shards}")
+    results, _ = send_all(spec, ctx, zns_batches_of(mine, spec.batch_size), price, label=f"shard {shard + 1}/{shards}")
     get_run_logger().info("shard %d/%d: %d recipients sent", shard + 1, shards, len(mine))
     return {"shard": shard, "recipients": len(mine), "accepted": sum(r.accepted for r in results),
             "rejected": sum(r.rejected for r in results), "skipped": sum(r.skipped for r in results)}

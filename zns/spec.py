@@ -170,6 +170,23 @@ class FrequencyCapSpec(BaseModel):
     )
 
 
+class BreakerSpec(BaseModel):
+    """Dừng gửi ZNS khi tỉ lệ lỗi cao hoặc chất lượng OA xuống LOW; phần còn lại gửi khi chạy lại."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_failure_rate: float = Field(
+        default=0.3, gt=0, le=1, title="Tỉ lệ lỗi tối đa", description="Tin bị từ chối khi gửi / tin đã gửi, "
+        "trên các lô gần nhất"
+    )
+    last_batches: int = Field(default=3, ge=1, le=100, title="Số lô gần nhất")
+    min_messages: int = Field(default=100, ge=1, title="Tối thiểu số tin", description="Chưa xét khi gửi ít hơn")
+    stop_on_low_quality: bool = Field(
+        default=True, title="Dừng khi chất lượng OA LOW", description="ZNS/GetQuality (48 giờ gần nhất)"
+    )
+    quality_every: int = Field(default=10, ge=1, title="Kiểm tra chất lượng sau mỗi số lô")
+
+
 class DateFilterSpec(BaseModel):
     """Chỉ gửi cho các dòng có ngày trùng với ngày chạy (sinh nhật, ngày đến hạn)."""
 
@@ -257,6 +274,9 @@ class CampaignSpec(BaseModel):
     quota_reserve: int = Field(
         default=0, ge=0, title="Giữ lại quota ZNS", description="Số tin quota mỗi ngày để dành cho việc khác"
     )
+    circuit_breaker: BreakerSpec | None = Field(
+        default=None, title="Ngắt khi chất lượng xấu", description="Bỏ trống = không xét"
+    )
     frequency_cap: FrequencyCapSpec | None = Field(
         default=None, title="Giới hạn tần suất", description="Bỏ trống = không giới hạn"
     )
@@ -321,7 +341,7 @@ class CampaignSpec(BaseModel):
 
 
 HOW_FIELDS = ("dry_run", "campaign_id", "account", "concurrency", "send_at", "shard_size", "send_window",
-              "continue_next_day", "quota_reserve", "approval", "frequency_cap")
+              "continue_next_day", "quota_reserve", "approval", "frequency_cap", "circuit_breaker")
 
 
 def slugify(text: str, limit: int = 40) -> str:

@@ -9,8 +9,8 @@ from pathlib import Path
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from esms import EsmsTransientError
-from esms.models import ZnsTemplate
+from esms import EsmsError, EsmsTransientError
+from esms.models import OaQuality, ZnsTemplate
 from esms.sms_templates import SmsTemplate
 from flows.tasks._common import resolve_account, with_client
 from zns.campaign.context import CampaignContext
@@ -44,6 +44,16 @@ def _only_transient(task: object, task_run: object, state: object) -> bool:
 def load_template_task(spec: CampaignSpec) -> tuple[ZnsTemplate, SmsTemplate | None]:
     account = resolve_account(spec.account)
     return with_client(account, lambda client: load_templates(client, spec))
+
+
+@task(name="oa-quality", cache_policy=NO_CACHE)
+def oa_quality_task(account_name: str | None, oa_id: str) -> OaQuality | None:
+    """The OA's ZNS quality for the circuit breaker; a failed lookup is logged and decides nothing."""
+    try:
+        return with_client(resolve_account(account_name), lambda client: client.get_quality(oa_id))
+    except EsmsError as exc:
+        get_run_logger().warning("ZNS/GetQuality failed (%s); the breaker goes on without it", exc)
+        return None
 
 
 @task(name="ingest-and-validate", cache_policy=NO_CACHE)

@@ -97,3 +97,22 @@ def test_a_campaign_beyond_todays_quota_sends_its_share_and_the_rest_tomorrow(
     got = received(flow_sim)
     assert all(got[p]["zns"] == 1 for p in sh.valid), "a phone got its ZNS twice"
     assert Ledger.from_url(campaign_env["ZNS_LEDGER_URL"]).campaign("quota-1").status == "completed"
+
+
+@pytest.mark.prefect
+def test_a_low_oa_quality_stops_the_sends_until_the_campaign_is_run_again(
+    deployed: LocalPrefect, campaign_env: dict[str, str], flow_sim: SimulatorServer, tmp_path: Path,
+) -> None:
+    flow_sim.state.configure(oa_quality={"current": "LOW"})
+    sh = sheet(tmp_path / "khach.xlsx", 20)
+    spec = CampaignSpec.model_validate(spec_for(sh.path, campaign_id="breaker-1", fallback_after=10,
+                                                circuit_breaker={"min_messages": 1}))
+    summary = zns_campaign(spec)
+    assert send_requests(flow_sim) == 0
+    assert "QUALITY_LOW" in summary["postponed"] and "chạy lại chiến dịch" in summary["postponed"]
+    assert summary["unknown"] == len(sh.valid) and summary["failed"] == 0
+    assert flow_sim.state.counts()["endpoints"].get("zns/getquality", 0) >= 1
+    flow_sim.state.configure(oa_quality={"current": "HIGH"})  # the operator looked, and runs it again
+    final = zns_campaign(spec)
+    assert "postponed" not in final and final["unknown"] == 0
+    assert {p for p, c in received(flow_sim).items() if c.get("zns") == 1} == set(sh.valid)

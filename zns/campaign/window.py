@@ -53,13 +53,16 @@ class SendWindow:
 
 @dataclass(frozen=True, slots=True)
 class Postponement:
-    """Why the rest of a campaign waits, and until when (aware UTC)."""
+    """Why the rest of a campaign waits, and until when (aware UTC; None: until an operator runs
+    the campaign again, as after the circuit breaker)."""
 
-    until: datetime
-    code: str  # QUIET_HOURS or QUOTA_EXHAUSTED
+    until: datetime | None
+    code: str  # QUIET_HOURS, QUOTA_EXHAUSTED, FAILURE_RATE, QUALITY_LOW
     reason_vi: str
 
     def line(self) -> str:
+        if self.until is None:
+            return f"{self.reason_vi}; chạy lại chiến dịch khi đã kiểm tra để gửi phần còn lại ({self.code})"
         shown = self.until.astimezone(VN).strftime("%H:%M %d/%m/%Y")
         return f"{self.reason_vi}; gửi tiếp lúc {shown} giờ Việt Nam ({self.code})"
 
