@@ -54,6 +54,7 @@ from zns.campaign.prepare import (
 )
 from zns.campaign.sending import BatchStats
 from zns.campaign.shards import shard_count, shard_size_for
+from zns.campaign.suppression import suppress_refusers
 from zns.campaign.window import Postponement, SendWindow, quiet_hours, split_for_quota, window_for
 from zns.ledger import CampaignStatus
 from zns.outcomes import Channel
@@ -215,6 +216,9 @@ def zns_campaign(spec: CampaignSpec) -> dict[str, Any]:
     )
     register_campaign(ledger, campaign_id, spec, sandbox=sandbox, template_tag=template.tag)
     record_recipients_task(campaign_id, quote(validation))
+    if not spec.dry_run and (held := suppress_refusers(ledger, campaign_id, spec.oa_id,
+                                                        (r.phone for r in validation.valid))):
+        logger.info("%d recipients refused this OA's ZNS before: no ZNS, only the SMS fallback", held)
     pre = preflight_input(ledger, campaign_id, validation, sms_template)
     check = preflight_task(spec, template, pre.sample, pre.sms_sample, pre.to_send)
 

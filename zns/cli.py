@@ -265,6 +265,35 @@ def report(
 
 
 @app.command()
+def suppressed(
+    oa: str = typer.Option(..., "--oa", help="the Zalo OA id"),
+    clear: list[str] = typer.Option([], "--clear", help="phone(s) the OA may send ZNS again"),
+    as_json: bool = typer.Option(False, "--json", help="print the list as one JSON line"),
+) -> None:
+    """Phones that refused the OA's ZNS: later campaigns send them only the SMS fallback."""
+    from zns.campaign.suppression import suppressions
+    from zns.phones import PhoneError, normalize_phone
+    from zns.runtime import get_ledger
+
+    ledger = get_ledger()
+    if clear:
+        try:
+            phones = [normalize_phone(p) for p in clear]
+        except PhoneError as exc:
+            fail(f"--clear: {exc}", EXIT_BAD_INPUT)
+        ledger.clear_suppressions(oa, phones)
+        typer.echo(f"cleared {len(phones)} phone(s) for OA {oa}: they may get ZNS again")
+    found = sorted(suppressions(ledger, oa).values(), key=lambda s: s.at, reverse=True)
+    if as_json:
+        typer.echo(json.dumps([{"phone": s.phone, "code": s.code, "campaign_id": s.campaign_id,
+                                "at": s.at.isoformat()} for s in found], ensure_ascii=False))
+        return
+    typer.echo(f"{len(found)} phone(s) suppressed for ZNS of OA {oa}")
+    for s in found:
+        typer.echo(f"{s.phone}  {s.code}  {s.campaign_id}  {s.at:%Y-%m-%d %H:%M} UTC")
+
+
+@app.command()
 def volume(
     start: str | None = typer.Option(None, "--from", help="first day, YYYY-MM-DD Vietnam time (default: 29 days "
                                      "before --to)"),

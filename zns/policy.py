@@ -29,6 +29,11 @@ if TYPE_CHECKING:
 
 DUPLICATE_CODE = "124"  # "Request exist": this RequestId was accepted by eSMS within 24 h
 NO_ANSWER = "NO_ANSWER"  # a bulk answer that left this recipient out of its `detail`
+# The recipient refused or blocked the OA's ZNS (docs/esms-api.md §5.2, meanings unconfirmed):
+# later campaigns of the OA send such a phone no ZNS, only the SMS fallback (zns/campaign/suppression.py).
+REFUSAL_CODES = frozenset({"-139", "-140", "-141"})
+SUPPRESSED = CodeInfo("ZNS_SUPPRESSED", ResultClass.FALLBACK, "not sent: the recipient refused this OA's ZNS",
+                      "Không gửi ZNS: người nhận đã từ chối ZNS của OA; gửi SMS dự phòng nếu có")
 DELIVERED_INFO = "0"  # ErrorInfo of a delivered message
 
 TRANSPORT_CODES: dict[str, CodeInfo] = {c.code: c for c in (HTTP_ERROR, TIMEOUT, INVALID_REQUEST)}
@@ -98,6 +103,8 @@ def code_info(code: str | None) -> CodeInfo:
     if not text or text == NO_ANSWER:
         return CodeInfo(NO_ANSWER, ResultClass.TRANSIENT, "no answer for this recipient",
                         "Chưa nhận được kết quả gửi từ eSMS")
+    if text == SUPPRESSED.code:
+        return SUPPRESSED
     return TRANSPORT_CODES.get(text) or esms_code(text)
 
 

@@ -91,6 +91,28 @@ class Ledger:
         with self.uow(write=False) as uow:
             return uow.repo.get_campaign(campaign_id)
 
+    def refusals(self, oa_id: str, codes: Sequence[str]) -> list[tuple[str, str, str, datetime]]:
+        """(phone, code, campaign_id, when) of every ZNS of the OA that failed with a refusal code."""
+        with self.uow(write=False) as uow:
+            return uow.repo.refusals(oa_id, codes)
+
+    def suppression_clears(self, oa_id: str) -> dict[str, datetime]:
+        with self.uow(write=False) as uow:
+            return uow.repo.suppression_clears(oa_id)
+
+    def clear_suppressions(self, oa_id: str, phones: Sequence[str]) -> None:
+        """The OA may send these phones ZNS again (until they refuse again)."""
+        with self.uow() as uow:
+            uow.repo.clear_suppressions(oa_id, phones)
+            uow.commit()
+
+    def record_suppressed(self, campaign_id: str, phones: Sequence[str], notes: Mapping[str, str]) -> int:
+        """Mark these phones' ZNS of the campaign as not sent (suppressed): the fallback takes them."""
+        with self.uow() as uow:
+            n = uow.repo.record_suppressed(campaign_id, phones, notes)
+            uow.commit()
+            return n
+
     def oa_campaign_params(self, oa_id: str) -> dict[str, dict[str, Any]]:
         """Every campaign of the OA with its stored parameters (the frequency cap reads the tags)."""
         with self.uow(write=False) as uow:

@@ -23,7 +23,7 @@ from esms.codes import ResultClass
 from zns import policy
 from zns.ledger.keys import request_id
 from zns.ledger.sanitize import strip_secrets
-from zns.ledger.schema import UTCDateTime, blocklist, campaigns, messages, recipients, utcnow
+from zns.ledger.schema import UTCDateTime, blocklist, campaigns, messages, recipients, suppression_clears, utcnow
 from zns.ledger.types import (
     CampaignRecord,
     Claim,
@@ -508,6 +508,47 @@ class Repository:
         return counts
 
     # -- blocklist ---------------------------------------------------------------------------
+
+    def refusals(self, oa_id: str, codes: Sequence[str]) -> list[tuple[str, str, str, datetime]]:
+        """(phone, code, campaign_id, when) of the OA's ZNS that failed with one of `codes`."""
+        col = messages.c
+        when = sa.func.coalesce(col.final_at, col.sent_at, col.claimed_at)
+        stmt = (
+            sa.select(col.phone, col.error_info, col.campaign_id, when)
+            .join(campaigns, campaigns.c.campaign_id == col.campaign_id)
+            .where(campaigns.c.oa_id == oa_id, col.channel == Channel.ZNS.value,
+                   col.state == MessageState.FAILED.value, col.error_info.in_(list(codes)))
+        )
+        return [(p, str(c), cid, w) for p, c, cid, w in self.conn.execute(stmt)]
+
+    def suppression_clears(self, oa_id: str) -> dict[str, datetime]:
+        c = suppression_clears.c
+        return {phone: at for phone, at in self.conn.execute(sa.select(c.phone, c.cleared_at).where(c.oa_id == oa_id))}
+
+    def clear_suppressions(self, oa_id: str, phones: Sequence[str]) -> None:
+        now = utcnow()
+        for part in chunks(_unique(phones)):
+            rows = [{"oa_id": oa_id, "phone": p, "cleared_at": now} for p in part]
+            ins = self._insert(suppression_clears).values(rows)
+            self.conn.execute(ins.on_conflict_do_update(
+                index_elements=[suppression_clears.c.oa_id, suppression_clears.c.phone],
+                set_={"cleared_at": ins.excluded.cleared_at}))
+
+    def record_suppressed(self, campaign_id: str, phones: Sequence[str], notes: Mapping[str, str]) -> int:
+        """A ZNS message row that was never sent (the phone refused the OA): final FAILED, fallback."""
+        now = utcnow()
+        added = 0
+        for part in chunks(_unique(phones)):
+            ins = self._insert(messages).values([{
+                "campaign_id": campaign_id, "phone": p, "channel": Channel.ZNS.value,
+                "request_id": request_id(campaign_id, p, Channel.ZNS), "state": MessageState.FAILED.value,
+                "code": policy.SUPPRESSED.code, "result_class": ResultClass.FALLBACK.value,
+                "error_message": notes.get(p), "attempts": 0, "claimed_by": "suppressed", "claimed_at": now,
+                "final_at": now,
+            } for p in part])
+            added += self.conn.execute(ins.on_conflict_do_nothing(
+                index_elements=[messages.c.campaign_id, messages.c.phone, messages.c.channel])).rowcount or 0
+        return added
 
     def blocklist(self) -> set[str]:
         return set(self.conn.scalars(sa.select(blocklist.c.phone)))

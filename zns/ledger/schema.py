@@ -110,6 +110,14 @@ messages = sa.Table(
     sa.Index("ix_messages_state_claimed_at", "state", "claimed_at"),
 )
 
+suppression_clears = sa.Table(  # migration 0003; suppressions are derived from the messages
+    "suppression_clears",
+    metadata,
+    sa.Column("oa_id", sa.String(64), primary_key=True),
+    sa.Column("phone", sa.String(32), primary_key=True),
+    sa.Column("cleared_at", UTCDateTime, nullable=False),
+)
+
 blocklist = sa.Table(
     "blocklist",
     metadata,
