@@ -24,7 +24,7 @@ from zns.home import reports_root
 from zns.recipients import RecipientsFileError
 from zns.timeutil import VN
 from zns.uploads import UploadConfigError, store_upload
-from zns.web import runs, volume_routes
+from zns.web import approval_routes, runs, suppression_routes, volume_routes
 from zns.web.account import ENV_ACCOUNT_LABEL, CatalogCache
 from zns.web.campaigns import COUNT_LABELS, campaign_view, list_campaigns
 from zns.web.check import error_workbook_bytes
@@ -86,6 +86,8 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.state.settings, app.state.cache = settings, cache
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(volume_routes.router)  # /volume and /volume.xlsx (báo cáo sản lượng)
+    app.include_router(approval_routes.router)  # the campaign page's Duyệt / Từ chối (approval gate)
+    app.include_router(suppression_routes.router)  # /suppressed: phones that refused the OA's ZNS
 
     @app.middleware("http")
     async def access_token(request: Request, call_next: Any) -> Response:

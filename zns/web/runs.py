@@ -130,3 +130,76 @@ def schedule_daily(spec: CampaignSpec, hour: int, minute: int, slug: str) -> str
             active=True, parameters=parameters, slug=slug,
         )])
     return str(created[0].id)
+
+
+# -- the approval gate (flows/approval.py pauses the run with an input form) ---------------------
+
+
+class ApprovalError(RuntimeError):
+    """The run could not be resumed; `code` is stable, the message is one Vietnamese line."""
+
+    def __init__(self, code: str, message_vi: str) -> None:
+        super().__init__(f"{code}: {message_vi}")
+        self.code, self.message_vi = code, message_vi
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalView:
+    """What the campaign page shows of a run's approval gate: waiting, or the decision."""
+
+    waiting: bool
+    items: tuple[str, ...]  # the summary's lines (counts, cost, quota, previews)
+    decision: str | None  # one line with its code once decided (or timed out)
+    code: str  # APPROVAL_REQUIRED, APPROVED, REJECTED or APPROVAL_TIMEOUT
+
+
+def read_approval(run_id: str) -> ApprovalView | None:
+    """The run's approval gate from its Prefect inputs; None when the run never paused for approval."""
+    from prefect.client.orchestration import get_client
+
+    from zns.campaign import approval
+
+    try:
+        uuid = UUID(run_id)
+    except ValueError:
+        return None
+    with prefect_api(), get_client(sync_client=True) as client:
+        run = client.read_flow_run(uuid)
+        inputs = {i.key: i.decoded_value for i in client.filter_flow_run_input(
+            uuid, key_prefix=approval.INPUT_PREFIX, limit=10, exclude_keys=set())}
+    description = inputs.get(f"{approval.INPUT_PREFIX}-description")
+    if not isinstance(description, str):
+        return None
+    items = tuple(approval.summary_items(description))
+    state = run.state
+    answer = inputs.get(f"{approval.INPUT_PREFIX}-response")
+    if state is not None and state.type.value == "PAUSED" and not isinstance(answer, dict):
+        return ApprovalView(True, items, None, approval.APPROVAL_REQUIRED)
+    if isinstance(answer, dict):
+        note = str(answer.get("note") or "")
+        if answer.get("approve"):
+            return ApprovalView(False, items, approval.approved_text(note, None), approval.APPROVED)
+        return ApprovalView(False, items, approval.rejected_text(note), approval.REJECTED)
+    if state is not None and state.is_final():
+        return ApprovalView(False, items, approval.timeout_text(), approval.APPROVAL_TIMEOUT)
+    return ApprovalView(False, items, None, approval.APPROVAL_REQUIRED)  # resumed, input not stored yet
+
+
+def resume_approval(run_id: str, approve: bool, note: str) -> None:
+    """Resume the paused run with the form's answer, as Prefect's own resume form does."""
+    from prefect.exceptions import FlowPauseTimeout, NotPausedError
+    from prefect.flow_runs import resume_flow_run
+
+    try:
+        uuid = UUID(run_id)
+    except ValueError:
+        raise ApprovalError("NOT_PAUSED", "không tìm thấy lượt chạy đang chờ duyệt") from None
+    try:
+        with prefect_api():
+            resume_flow_run(uuid, run_input={"approve": approve, "note": note.strip()[:500]})
+    except NotPausedError:
+        raise ApprovalError("NOT_PAUSED", "lượt chạy không còn chờ duyệt (đã duyệt, từ chối hoặc đã dừng)") from None
+    except FlowPauseTimeout:
+        raise ApprovalError("APPROVAL_TIMEOUT", "đã hết hạn duyệt; không gửi tin nào") from None
+    except RuntimeError as exc:
+        raise ApprovalError("RESUME_REJECTED", f"Prefect không nhận lệnh duyệt: {exc}") from None
