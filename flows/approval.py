@@ -85,11 +85,12 @@ def _resumed_at() -> datetime | None:
 
 def await_approval(spec: CampaignSpec, *, ledger: Ledger, campaign_id: str, meta: CampaignMeta, out_dir: Path,
                    error_workbook: Path | None, validation: ValidationResult, template: ZnsTemplate,
-                   pre: PreflightInput, check: Preflight) -> None:
-    """Return when the run may send (no gate, or approved); raise CampaignStopped when it may not."""
+                   pre: PreflightInput, check: Preflight) -> str | None:
+    """Return when the run may send (no gate: None; approved: the decision's line for the report);
+    raise CampaignStopped when it may not."""
     reason = needs_approval(spec.approval, pre.to_send, check)
     if reason is None or spec.approval is None:
-        return
+        return None
     logger = get_run_logger()
     hours = spec.approval.timeout_hours
     markdown = approval_markdown(spec.campaign_name, campaign_id,
@@ -125,3 +126,4 @@ def await_approval(spec: CampaignSpec, *, ledger: Ledger, campaign_id: str, meta
     line = approved_text(answer.note, _resumed_at())
     create_markdown_artifact(f"{markdown}\n**{line}**\n", key=key, description="Kết quả duyệt (approval)")
     logger.info("%s", line)
+    return line

@@ -222,9 +222,11 @@ def zns_campaign(spec: CampaignSpec) -> dict[str, Any]:
     pre = preflight_input(ledger, campaign_id, validation, sms_template)
     check = preflight_task(spec, template, pre.sample, pre.sms_sample, pre.to_send)
 
+    approved: str | None = None
+
     def finish(status: CampaignStatus, postponed: str | None = None) -> dict[str, Any]:
         done = replace(meta, finished_at=datetime.now(UTC), postponed=postponed)
-        files = publish_report_task(done, out_dir, error_workbook, check.as_dict())
+        files = publish_report_task(done, out_dir, error_workbook, {**check.as_dict(), "approval": approved})
         times = {"started_at": meta.started_at.isoformat(), "finished_at": done.finished_at.isoformat()}
         extra = {"postponed": postponed} if postponed else {}
         ledger.set_campaign_status(campaign_id, status, {**files.summary, **times, **extra})
@@ -238,8 +240,9 @@ def zns_campaign(spec: CampaignSpec) -> dict[str, Any]:
     if not check.ok and split is None:
         finish(CampaignStatus.CONFIG_ERROR)
         raise CampaignStopped(check.problem)
-    await_approval(spec, ledger=ledger, campaign_id=campaign_id, meta=meta, out_dir=out_dir,
-                   error_workbook=error_workbook, validation=validation, template=template, pre=pre, check=check)
+    approved = await_approval(spec, ledger=ledger, campaign_id=campaign_id, meta=meta, out_dir=out_dir,
+                              error_workbook=error_workbook, validation=validation, template=template, pre=pre,
+                              check=check)
 
     wait_until(send_at)
     ctx = run_context(spec, campaign_id, sandbox=sandbox, claimed_by=flow_run.get_id() or "local")

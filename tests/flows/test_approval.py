@@ -149,6 +149,8 @@ def test_approved_run_sends(campaign_env: dict[str, str], flow_sim: SimulatorSer
     assert send_requests(flow_sim) > 0
     decided = artifact_text(f"{slugify('approval-approve', 50)}-approval", run_id)
     assert "Đã duyệt (APPROVED) lúc" in decided and "Chị Lan duyệt" in decided
+    report = artifact_text(f"{slugify('approval-approve', 50)}-report", run_id)
+    assert "Duyệt (approval): Đã duyệt (APPROVED) lúc" in report and "Chị Lan duyệt" in report
     record = Ledger.from_url(campaign_env["ZNS_LEDGER_URL"]).campaign("approval-approve")
     assert record is not None and record.status == "completed"
 

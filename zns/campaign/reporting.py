@@ -38,6 +38,8 @@ def _markdown(summary: CampaignSummary, preflight: dict[str, Any] | None) -> str
             f"- Chi phí SMS dự phòng tối đa (estimated SMS fallback cost, at most): "
             f"{float(preflight.get('estimated_sms_cost_max') or 0):,.0f} VND\n"
         )
+        if preflight.get("approval"):
+            markdown += f"- Duyệt (approval): {preflight['approval']}\n"
         if preflight.get("problem"):
             markdown += f"- **Dừng (stopped):** {preflight['problem']}\n"
     return markdown
