@@ -409,3 +409,15 @@ def test_workbook_20k_rows(tmp_path: Path) -> None:
     err_rows = list(wb[SHEET_ERRORS].iter_rows(min_row=2, values_only=True))
     assert len(err_rows) == n // 5
     wb.close()
+
+
+def test_the_cost_is_reported_per_channel() -> None:
+    meta = CampaignMeta("c-1", "Chi phí", "210001", "oa")
+    outcomes = [
+        RecipientOutcome(row=2, phone="0912000001", state=FinalState.ZNS_DELIVERED, zns_code="100", cost=300.0),
+        RecipientOutcome(row=3, phone="0912000002", state=FinalState.SMS_DELIVERED, zns_code="100", sms_code="100",
+                         reason_code="-118", cost=1150.0, sms_cost=850.0),
+    ]
+    summary = CampaignSummary.from_outcomes(outcomes, meta)
+    assert (summary.total_cost, summary.zns_cost, summary.sms_cost) == (1450.0, 600.0, 850.0)
+    assert "| Chi phí ZNS / SMS (cost per channel) | 600 ₫ / 850 ₫ |" in render_markdown(summary)

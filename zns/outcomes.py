@@ -63,6 +63,7 @@ class RecipientOutcome:
     sms_sms_id: str | None = None
     sms_text: str | None = None
     cost: float = 0.0
+    sms_cost: float = 0.0  # the part of `cost` the SMS fallback cost (the rest is the ZNS)
     sent_at: datetime | None = None
     final_at: datetime | None = None
     values: dict[str, str] = field(default_factory=dict)

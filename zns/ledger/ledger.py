@@ -296,6 +296,7 @@ class Ledger:
                         sms_sms_id=sms.sms_id if sms else None,
                         sms_text=sms.text if sms else None,
                         cost=sum(((m.price or 0.0) for m in (zns, sms) if m is not None), 0.0),
+                        sms_cost=(sms.price or 0.0) if sms is not None else 0.0,
                         sent_at=(last.sent_at if last else None),
                         final_at=(last.final_at if last else None),
                         values={str(k): str(val) for k, val in (row["values_json"] or {}).items()},

@@ -71,6 +71,7 @@ def render_markdown(summary: CampaignSummary, *, top_reasons: int = 10) -> str:
         f"| Kết thúc (finished, giờ Việt Nam) | {format_vn_time(m.finished_at)} |",
         f"| Thời lượng (duration) | {format_duration(m.started_at, m.finished_at)} |",
         f"| Tổng chi phí (cost) | {format_vnd(summary.total_cost)} |",
+        f"| Chi phí ZNS / SMS (cost per channel) | {format_vnd(summary.zns_cost)} / {format_vnd(summary.sms_cost)} |",
         "",
         "## Phễu gửi (funnel)",
         "",

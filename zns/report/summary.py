@@ -186,6 +186,7 @@ class CampaignSummary:
     duplicate_count: int = 0
     contradictions: tuple[str, ...] = field(default=())  # rows whose state and codes disagree
     contradiction_count: int = 0
+    sms_cost: float = 0.0  # of total_cost; the ZNS part is zns_cost
 
     @classmethod
     def from_outcomes(
@@ -206,7 +207,7 @@ class CampaignSummary:
         contradictions: list[str] = []
         contradiction_count = 0
         zns_accepted = sms_sent = count = 0
-        cost = 0.0
+        cost = sms_cost = 0.0
         for o in outcomes:
             count += 1
             state = FinalState(o.state)
@@ -225,6 +226,7 @@ class CampaignSummary:
                 if len(contradictions) < 20:
                     contradictions.append(f"row {o.row}: {problem}")
             cost += o.cost or 0.0
+            sms_cost += o.sms_cost or 0.0
             if o.row in seen:
                 dup_count += 1
                 if len(dup_examples) < 20:
@@ -253,6 +255,7 @@ class CampaignSummary:
             failed=by_state[FinalState.FAILED],
             unknown=by_state[FinalState.UNKNOWN],
             total_cost=round(cost, 2),
+            sms_cost=round(sms_cost, 2),
             by_state={s: by_state[s] for s in STATE_ORDER},
             reasons=reasons,
             outcome_count=count,
@@ -264,6 +267,10 @@ class CampaignSummary:
         if check:
             summary.check()
         return summary
+
+    @property
+    def zns_cost(self) -> float:
+        return round(self.total_cost - self.sms_cost, 2)
 
     def check(self) -> None:
         """Raise ReportInvariantError unless every row is in exactly one final state."""
