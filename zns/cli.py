@@ -137,7 +137,11 @@ def run_spec(spec_path: Path, *, dry_run: bool, as_json: bool) -> dict[str, Any]
         updates["dry_run"] = True
     if not spec.campaign_id:  # the same SPEC file run again is the same campaign
         updates["campaign_id"] = base_campaign_id(spec)
-    spec = spec.model_copy(update=updates)
+    return run_flow(spec.model_copy(update=updates), dry_run=dry_run, as_json=as_json)
+
+
+def run_flow(spec: Any, *, dry_run: bool, as_json: bool) -> dict[str, Any]:
+    """Run the campaign flow in this process on the home's server, print its summary."""
     _use_stack()
     from flows.campaign import zns_campaign
     from zns.console import attach_bars, detach_bars
@@ -262,6 +266,23 @@ def report(
     if not as_json:
         typer.echo(files.markdown)
     _print_summary(files.summary, as_json)
+
+
+@app.command()
+def reimport(
+    campaign_id: str = typer.Argument(..., help="the campaign whose error rows were corrected"),
+    source: Path = typer.Argument(..., help="the corrected error-rows workbook (keeps the 'Dòng gốc' column)"),
+    as_json: bool = typer.Option(False, "--json", help="print a one-line JSON summary last"),
+) -> None:
+    """Send the corrected rows of a campaign's error-rows file in the same campaign (nothing twice)."""
+    from zns.campaign.reimport_spec import reimport_spec
+    from zns.runtime import get_ledger
+
+    try:
+        spec = reimport_spec(get_ledger(), campaign_id, str(source.resolve()))
+    except ValueError as exc:
+        fail(_one_line(exc), EXIT_BAD_INPUT)
+    run_flow(spec, dry_run=False, as_json=as_json)
 
 
 @app.command()

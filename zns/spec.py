@@ -297,6 +297,10 @@ class CampaignSpec(BaseModel):
         max_length=64,
         pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
     )
+    reimport: bool = Field(
+        default=False, title="Nhập lại dòng lỗi đã sửa",
+        description="File là file dòng lỗi của chiến dịch (cột Dòng gốc) đã sửa; cần Mã chiến dịch",
+    )
     blocklist: str | None = Field(
         default=None, title="File danh sách chặn", description="File một cột số điện thoại không được gửi"
     )
@@ -320,6 +324,12 @@ class CampaignSpec(BaseModel):
         return choice_value(str(value) if isinstance(value, int) else value)
 
     @model_validator(mode="after")
+    def _reimport_names_its_campaign(self) -> CampaignSpec:
+        if self.reimport and not self.campaign_id:
+            raise ValueError("`reimport` adds corrected rows to a campaign: give its `campaign_id`")
+        return self
+
+    @model_validator(mode="after")
     def _one_source(self) -> CampaignSpec:
         if self.source and self.recipients:
             raise ValueError("give either `source` (a file) or `recipients` (a manual list), not both")
@@ -341,7 +351,7 @@ class CampaignSpec(BaseModel):
 
 
 HOW_FIELDS = ("dry_run", "campaign_id", "account", "concurrency", "send_at", "shard_size", "send_window",
-              "continue_next_day", "quota_reserve", "approval", "frequency_cap", "circuit_breaker")
+              "continue_next_day", "quota_reserve", "approval", "frequency_cap", "circuit_breaker", "reimport")
 
 
 def slugify(text: str, limit: int = 40) -> str:

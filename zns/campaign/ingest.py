@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 from esms.models import ZnsTemplate
 from esms.sms_templates import SmsTemplate
 from zns.campaign.frequency import capped_phones
+from zns.campaign.reimport import renumber
 from zns.campaign.templates import sms_columns
 from zns.ledger import Ledger
 from zns.recipients import DateFilter, Limits, ValidationResult, load_blocklist, load_recipients
@@ -40,7 +41,7 @@ def ingest(spec: CampaignSpec, template: ZnsTemplate, sms_template: SmsTemplate 
         blocked |= set(load_blocklist(spec.blocklist))
     capped = capped_phones(ledger, spec, campaign_id or "", template.tag, datetime.now(UTC))
     refused = {**capped, **dict.fromkeys(blocked, "BLOCKED")}
-    return load_recipients(
+    result = load_recipients(
         template,
         source=spec.source,
         sheet=spec.sheet_ref,
@@ -54,3 +55,6 @@ def ingest(spec: CampaignSpec, template: ZnsTemplate, sms_template: SmsTemplate 
         row_filter=date_filter_for(spec, run_date),
         limits=limits,
     )
+    if spec.reimport and campaign_id:
+        return renumber(result, ledger.valid_phones(campaign_id), result.phone_column)
+    return result

@@ -91,6 +91,11 @@ class Ledger:
         with self.uow(write=False) as uow:
             return uow.repo.get_campaign(campaign_id)
 
+    def valid_phones(self, campaign_id: str) -> dict[str, int]:
+        """Phone → row number of the campaign's valid rows (a re-import must not add them twice)."""
+        with self.uow(write=False) as uow:
+            return uow.repo.valid_phones(campaign_id)
+
     def refusals(self, oa_id: str, codes: Sequence[str]) -> list[tuple[str, str, str, datetime]]:
         """(phone, code, campaign_id, when) of every ZNS of the OA that failed with a refusal code."""
         with self.uow(write=False) as uow:

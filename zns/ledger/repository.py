@@ -550,6 +550,11 @@ class Repository:
                 index_elements=[messages.c.campaign_id, messages.c.phone, messages.c.channel])).rowcount or 0
         return added
 
+    def valid_phones(self, campaign_id: str) -> dict[str, int]:
+        col = recipients.c
+        stmt = sa.select(col.phone, col.row_no).where(col.campaign_id == campaign_id, col.valid.is_(True))
+        return {phone: int(row) for phone, row in self.conn.execute(stmt)}
+
     def blocklist(self) -> set[str]:
         return set(self.conn.scalars(sa.select(blocklist.c.phone)))
 

@@ -44,6 +44,8 @@ ROW_CODES: dict[str, CodeDoc] = _table(
             "Chỉ dòng đầu tiên được gửi; xoá dòng trùng hoặc sửa lại số."),
     CodeDoc("BLOCKED", "Số điện thoại nằm trong danh sách chặn",
             "Không gửi cho số này; bỏ dòng khỏi danh sách."),
+    CodeDoc("NO_ORIGINAL_ROW", "Thiếu số dòng gốc của chiến dịch",
+            "Nhập lại bằng file dòng lỗi tải từ chiến dịch, giữ nguyên cột Dòng gốc."),
     CodeDoc("FREQUENCY_CAP", "Đã nhận đủ số tin ZNS cho phép từ OA trong kỳ",
             "Không phải lỗi dữ liệu: số này được gửi lại khi ra khỏi kỳ giới hạn."),
     CodeDoc("SMS_MISSING_PARAM", "Thiếu giá trị cho biến của tin SMS dự phòng",
