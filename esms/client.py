@@ -9,8 +9,10 @@ because then eSMS answers 124 instead of sending twice.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
+import ssl
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -124,6 +126,13 @@ class SentRecord:
     price: float
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """One TLS context per process: loading the CA bundle costs ~50 ms of CPU under the GIL, and
+    every send task makes a client (benchmarks: 31 % of the send phase before)."""
+    return httpx.create_ssl_context()
+
+
 def _code_of(data: Mapping[str, Any]) -> str | None:
     for key in ("CodeResult", "CodeResponse", "Code", "Error"):
         if key in data and data[key] is not None:
@@ -196,6 +205,7 @@ class EsmsClient:
             ),
             transport=transport,
             headers={"User-Agent": "zns-campaigns/0.1"},
+            verify=_tls_context(),
         )
 
     @staticmethod

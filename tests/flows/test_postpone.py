@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 
 from esms_sim.server import SimulatorServer
@@ -57,6 +58,10 @@ def test_quiet_hours_postpone_the_whole_campaign_to_the_next_opening(
     assert send_requests(flow_sim) == 0
     assert "QUIET_HOURS" in summary["postponed"] and window["start"] in summary["postponed"]
     assert summary["unknown"] == len(sh.valid) and summary["failed"] == 0  # waiting, not failed
+    sheet_rows = openpyxl.load_workbook(summary["report"], read_only=True)["Tổng quan (Summary)"].iter_rows(
+        values_only=True)
+    cells = {r[0]: r[1] for r in sheet_rows if len(r) > 1 and r[0]}
+    assert "QUIET_HOURS" in cells["Hoãn (postponed)"]
     ledger = Ledger.from_url(campaign_env["ZNS_LEDGER_URL"])
     assert ledger.campaign("quiet-1").status == "postponed"
     assert {o.reason_code for o in ledger.outcomes("quiet-1", postponed=True) if o.state == "unknown"} == {"POSTPONED"}
