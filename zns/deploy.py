@@ -119,8 +119,10 @@ class Worker:
         stop_process_group(self.process, grace=30.0)
 
 
-def start_worker(api_url: str, log_path: Path, env: dict[str, str] | None = None) -> Worker:
-    """A process worker on the campaigns pool; flow runs inherit this environment."""
+def start_worker(api_url: str, log_path: Path, env: dict[str, str] | None = None,
+                 limit: int | None = None) -> Worker:
+    """A process worker on the campaigns pool (at most `limit` flow runs at once); flow runs
+    inherit this environment."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     full_env = {
         **os.environ,
@@ -132,7 +134,8 @@ def start_worker(api_url: str, log_path: Path, env: dict[str, str] | None = None
     }
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "prefect", "worker", "start", "--pool", POOL, "--type", "process"],
+            [sys.executable, "-m", "prefect", "worker", "start", "--pool", POOL, "--type", "process",
+             *(["--limit", str(limit)] if limit else [])],
             env=full_env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True,
         )

@@ -18,6 +18,7 @@ from uuid import UUID
 import httpx
 import psutil
 import pytest
+import sqlalchemy as sa
 
 from esms_sim.server import SimulatorServer
 from tests.conftest import TEST_SERVER_SETTINGS, _free_port
@@ -34,8 +35,8 @@ from zns.deploy import Worker, deploy_all, start_worker
 from zns.localprefect import LocalPrefect, ensure_server
 
 CRASH_AFTER = 40  # the automation's window; the workers beat every 30 s (Prefect's minimum)
-SLOW_BULK = {"endpoint": "send_zns_bulk_v4_post_json", "kind": "slow", "rate": 1.0, "delay": 0.4,
-             "after_processing": True}
+SLOW_BULK = {"endpoint": "send_zns_bulk_v4_post_json", "kind": "slow", "rate": 1.0, "delay": 0.8,
+             "after_processing": True}  # a shard sends for ~4 s: time enough to lose its worker mid-send
 
 
 @pytest.fixture(scope="module")
@@ -76,24 +77,28 @@ def _runs_under(worker: Worker, runs: list[dict[str, Any]]) -> list[dict[str, An
     return mine
 
 
-def _kill_when_sending(worker: Worker, api: str, killed: list[str], stop: threading.Event) -> None:
-    """Once a shard of this worker is sending, SIGKILL the shard's process and the worker: a host
-    lost at once, so nothing reports the run's end (only its missing heartbeats tell)."""
+def _claims_of(ledger_url: str, run_id: str) -> int:
+    engine = sa.create_engine(ledger_url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(sa.text("SELECT count(*) FROM messages WHERE claimed_by = :r"), {"r": run_id})
+                       .scalar_one())
+    finally:
+        engine.dispose()
+
+
+def _kill_when_sending(worker: Worker, api: str, ledger_url: str, killed: list[str], stop: threading.Event) -> None:
+    """Once a shard of this worker has claimed recipients (it is sending), SIGKILL the shard's process
+    and the worker: a host lost at once, so nothing reports the run's end (only its missing heartbeats)."""
     while not stop.is_set():
         running = [r for r in _shard_runs(api) if r["state_type"] == "RUNNING"]
         for run in _runs_under(worker, running):
-            if time.time() - _started(run) > 3:  # past loading and reading the file: mid-send
+            if _claims_of(ledger_url, run["id"]):
                 killed.append(run["id"])
                 os.kill(int(str(run["infrastructure_pid"]).rpartition(":")[2]), signal.SIGKILL)
                 os.killpg(worker.process.pid, signal.SIGKILL)
                 return
-        time.sleep(0.3)
-
-
-def _started(run: dict[str, Any]) -> float:
-    from datetime import datetime
-
-    return datetime.fromisoformat(run["start_time"]).timestamp() if run.get("start_time") else time.time()
+        time.sleep(0.1)
 
 
 @pytest.mark.prefect
@@ -111,12 +116,13 @@ def test_two_workers_share_a_campaigns_shards_and_a_lost_worker_is_made_good(
         sh = sheet(tmp_path / "khach.xlsx", 2000)
         spec = write_spec(tmp_path / "spec.yaml", spec_for(sh.path, shard_size=500, batch_size=100, concurrency=1,
                                                            fallback_after=30))
-        first = start_worker(pg_prefect.api_url, tmp_path / "worker-1.log", env)
-        second = start_worker(pg_prefect.api_url, tmp_path / "worker-2.log", env)
+        # Two runs at most per worker: the four shards are shared, as on hosts sized for their load.
+        first = start_worker(pg_prefect.api_url, tmp_path / "worker-1.log", env, limit=2)
+        second = start_worker(pg_prefect.api_url, tmp_path / "worker-2.log", env, limit=2)
         killed: list[str] = []
         stop = threading.Event()
-        killer = threading.Thread(target=_kill_when_sending, args=(first, pg_prefect.api_url, killed, stop),
-                                  daemon=True)
+        killer = threading.Thread(target=_kill_when_sending,
+                                  args=(first, pg_prefect.api_url, ledger_url, killed, stop), daemon=True)
         killer.start()
         try:
             result = start_cli(["run", str(spec), "--json"], env, tmp_path / "cli").finish(timeout=420)
