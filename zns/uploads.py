@@ -27,7 +27,7 @@ import python_calamine as pc
 from zns.home import data_home, uploads_root
 from zns.recipients import Limits, RecipientsFileError
 from zns.recipients.errors import file_error
-from zns.recipients.sources import CsvTable, check_file, fetch, is_fsspec_url
+from zns.recipients.sources import CsvTable, calamine_errors, check_file, fetch, is_fsspec_url
 
 ENV_VAR = "ZNS_UPLOADS_URL"
 SUFFIXES = (".xlsx", ".xls", ".csv")
@@ -168,25 +168,14 @@ def sheet_names(path: Path, kind: str, limits: Limits) -> list[str]:
         CsvTable(path, 0, limits).close()  # binary or non-UTF-8 text is refused here
         _check_csv_rows(path, limits)
         return []
-    try:
-        with path.open("rb") as fh:
-            workbook = pc.CalamineWorkbook.from_filelike(fh)
-            names = list(workbook.sheet_names)
-            for name in names:  # every sheet within the row limit: the operator may pick any of them
-                rows = workbook.get_sheet_by_name(name).height
-                if rows > limits.max_rows + 1:
-                    raise file_error("TOO_MANY_ROWS", f"sheet '{name}': {rows - 1:,} dòng > {limits.max_rows:,}")
-            return names
-    except RecipientsFileError:
-        raise
-    except pc.PasswordError as exc:
-        raise file_error("ENCRYPTED", path.name) from exc
-    except pc.CalamineError as exc:
-        raise file_error("NOT_SPREADSHEET", f"{path.name} ({exc})") from exc
-    except BaseException as exc:
-        if type(exc).__name__ != "PanicException":  # calamine's Rust panics, as sources.py says
-            raise
-        raise file_error("NOT_SPREADSHEET", f"{path.name} (file hỏng)") from exc
+    with calamine_errors(path), path.open("rb") as fh:
+        workbook = pc.CalamineWorkbook.from_filelike(fh)
+        names = list(workbook.sheet_names)
+        for name in names:  # every sheet within the row limit: the operator may pick any of them
+            rows = workbook.get_sheet_by_name(name).height
+            if rows > limits.max_rows + 1:
+                raise file_error("TOO_MANY_ROWS", f"sheet '{name}': {rows - 1:,} dòng > {limits.max_rows:,}")
+        return names
 
 
 def _check_csv_rows(path: Path, limits: Limits) -> None:

@@ -15,6 +15,7 @@ import re
 import tempfile
 import zipfile
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -100,21 +101,11 @@ class CalamineTable(Table):
     def __init__(
         self, path: Path, sheet: str | int | None, header_row: int, limits: Limits, kind: str
     ) -> None:
-        try:
+        with calamine_errors(path):
             workbook = _open_workbook(path, kind)
             names = list(workbook.sheet_names)
             name = _pick_sheet(names, sheet)
             self._sheet = workbook.get_sheet_by_name(name)
-        except RecipientsFileError:
-            raise
-        except pc.PasswordError as exc:
-            raise file_error("ENCRYPTED", path.name) from exc
-        except pc.CalamineError as exc:
-            raise file_error("NOT_SPREADSHEET", f"{path.name} ({exc})") from exc
-        except BaseException as exc:
-            if not _is_panic(exc):
-                raise
-            raise file_error("NOT_SPREADSHEET", f"{path.name} (file hỏng: {exc})") from exc
         self.sheet = name
         start = self._sheet.start
         if start is None:
@@ -150,6 +141,23 @@ def _is_panic(exc: BaseException) -> bool:
     """calamine panics on some corrupt .xls files and pyo3 raises that as PanicException, a
     BaseException outside any importable module, so it is recognised by name."""
     return type(exc).__name__ == "PanicException"
+
+
+@contextmanager
+def calamine_errors(path: Path) -> Iterator[None]:
+    """calamine's failures (and Rust panics) as the product's one-line file errors."""
+    try:
+        yield
+    except RecipientsFileError:
+        raise
+    except pc.PasswordError as exc:
+        raise file_error("ENCRYPTED", path.name) from exc
+    except pc.CalamineError as exc:
+        raise file_error("NOT_SPREADSHEET", f"{path.name} ({exc})") from exc
+    except BaseException as exc:
+        if not _is_panic(exc):
+            raise
+        raise file_error("NOT_SPREADSHEET", f"{path.name} (file hỏng: {exc})") from exc
 
 
 _SUFFIX_KIND = {".xlsx": "zip", ".xlsm": "zip", ".xlsb": "zip", ".ods": "zip", ".xls": "ole"}
