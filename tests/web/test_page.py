@@ -309,3 +309,24 @@ def test_campaign_opened_from_the_list_shows_its_run(page: Page, deployed: Local
     detail = page.client.get(f"/campaigns/{campaign_id}").text
     assert 'data-run-state="CANCELLED"' in detail and 'id="cancel"' not in detail
     assert page.sends() == sends  # nothing was sent: the run was cancelled before its time
+
+
+def test_the_campaign_controls_of_the_advanced_options_become_the_specs(page: Page) -> None:
+    from zns.web.forms import FormError, build_spec, parse_form
+
+    fields = {**page.form(campaign_name="Kiểm soát"), "window_start": "08:00", "window_end": "20:30",
+              "continue_next_day": "1", "quota_reserve": "50", "approval_on": "1",
+              "approval_recipients": "5.000", "approval_cost": "", "cap_messages": "4", "cap_days": "30",
+              "breaker_on": "1"}
+    spec = build_spec(parse_form(fields), source="/data/khach.xlsx")
+    assert spec.send_window is not None and (spec.send_window.start, spec.send_window.end) == ("08:00", "20:30")
+    assert spec.continue_next_day and spec.quota_reserve == 50
+    assert spec.approval is not None and spec.approval.above_recipients == 5000 and spec.approval.above_cost is None
+    assert spec.frequency_cap is not None and spec.frequency_cap.max_messages == 4
+    assert spec.circuit_breaker is not None
+    plain = build_spec(parse_form(page.form(campaign_name="Mặc định")), source="/data/khach.xlsx")
+    assert (plain.send_window, plain.approval, plain.frequency_cap, plain.circuit_breaker) == (None,) * 4
+    with pytest.raises(FormError, match="send_window"):
+        build_spec(parse_form({**fields, "window_end": "25:00"}), source="/data/khach.xlsx")
+    html = page.refresh(**{k: v for k, v in fields.items() if k not in ("csrf", "submission")})
+    assert 'id="controls"' in html and 'value="08:00"' in html and "Chờ duyệt khi vượt" in html

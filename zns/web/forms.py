@@ -63,7 +63,37 @@ class Draft:
     days_ahead: int = 0
     fallback_after: int = 600
     sandbox: bool = False
+    window_start: str = ""  # both empty: the installation's send window
+    window_end: str = ""
+    continue_next_day: bool = False
+    quota_reserve: int = 0
+    approval_on: bool = False
+    approval_recipients: str = ""
+    approval_cost: str = ""
+    cap_messages: int = 0  # 0: no frequency cap
+    cap_days: int = 30
+    breaker_on: bool = False
     submission: str = ""
+
+    @property
+    def advanced(self) -> bool:
+        """Whether the advanced options hold anything but their defaults (the section opens)."""
+        return (self.fallback_after != 600 or self.sandbox or self.continue_next_day or self.approval_on
+                or self.breaker_on or self.cap_messages > 0 or bool(self.window_start or self.window_end))
+
+    def options(self) -> dict[str, Any]:
+        """The SPEC's campaign controls (issue 12) from the advanced options; the SPEC checks them."""
+        data: dict[str, Any] = {"continue_next_day": self.continue_next_day, "quota_reserve": self.quota_reserve}
+        if self.window_start or self.window_end:
+            data["send_window"] = {"start": self.window_start, "end": self.window_end}
+        if self.approval_on:
+            data["approval"] = {"above_recipients": _number(self.approval_recipients),
+                                "above_cost": _number(self.approval_cost)}
+        if self.cap_messages > 0:
+            data["frequency_cap"] = {"max_messages": self.cap_messages, "days": self.cap_days}
+        if self.breaker_on:
+            data["circuit_breaker"] = {}
+        return data
 
     def mapping_key(self) -> str:
         """What the mapping was pre-filled for: a new file, sheet, header row or template pre-fills again."""
@@ -78,6 +108,12 @@ class Draft:
             if row.get("phone", "").strip() or any(v.strip() for v in values.values()):
                 out.append({"phone": row.get("phone", ""), "values": values})
         return out
+
+
+def _number(value: str) -> int | None:
+    """A threshold typed with or without thousands separators; empty: not this threshold."""
+    digits = re.sub(r"[\s.,]", "", value)
+    return int(digits) if digits.isdigit() else None
 
 
 def _int(value: str, default: int) -> int:
@@ -99,6 +135,12 @@ def parse_form(form: Mapping[str, str]) -> Draft:
         daily_time=get("daily_time"), date_column=get("date_column"),
         date_match=get("date_match", "day_month") or "day_month", days_ahead=_int(get("days_ahead"), 0),
         fallback_after=_int(get("fallback_after"), 600), sandbox=get("sandbox") in ("1", "on", "true"),
+        window_start=get("window_start"), window_end=get("window_end"),
+        continue_next_day=get("continue_next_day") in ("1", "on", "true"),
+        quota_reserve=max(0, _int(get("quota_reserve"), 0)), approval_on=get("approval_on") in ("1", "on", "true"),
+        approval_recipients=get("approval_recipients"), approval_cost=get("approval_cost"),
+        cap_messages=max(0, _int(get("cap_messages"), 0)), cap_days=max(1, _int(get("cap_days"), 30)),
+        breaker_on=get("breaker_on") in ("1", "on", "true"),
         submission=get("submission"),
     )
     grid: dict[int, dict[str, str]] = {}
@@ -126,7 +168,7 @@ def build_spec(draft: Draft, *, source: str | None, campaign_id: str | None = No
         "campaign_name": draft.campaign_name or (CHECK_NAME if for_check else ""),
         "oa_id": draft.oa_id, "template_id": draft.template_id, "message_type": draft.message_type,
         "account": draft.account or None, "fallback_after": draft.fallback_after, "sandbox": draft.sandbox,
-        "campaign_id": campaign_id,
+        "campaign_id": campaign_id, **draft.options(),
     }
     if draft.source_mode == "grid":
         data["recipients"] = draft.grid_rows()
