@@ -16,7 +16,7 @@ import ssl
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 import httpx
@@ -39,6 +39,7 @@ from esms.models import (
     OaQuality,
     ParamType,
     Quota,
+    Rating,
     SendResult,
     SendStatus,
     ZnsParam,
@@ -637,6 +638,23 @@ class EsmsClient:
         self._require_ok("GetQuality", data)
         return OaQuality(current=str(data.get("OaCurrentQuality") or "UNDEFINED").upper(),
                          seven_day=str(data.get("Oa7dayQuality") or "UNDEFINED").upper())
+
+    async def get_ratings(self, oa_id: str, template_id: str, start: datetime, end: datetime, *,
+                          offset: int = 0, limit: int = 50) -> tuple[int, list[Rating]]:
+        """One page (at most 50) of the ratings given to a template's ZNS in [start, end] (VN time)."""
+        body = {**self._auth(), "OAID": str(oa_id), "TemplateID": str(template_id),
+                "FromTime": start.strftime("%Y-%m-%d %H:%M:%S"), "ToTime": end.strftime("%Y-%m-%d %H:%M:%S"),
+                "Offset": str(offset), "Limit": str(min(limit, 50))}
+        data = await self._call("ZNS/GetRating/", body=body)
+        self._require_ok("GetRating", data)
+        ratings = [
+            Rating(msg_id=str(r.get("msgId") or ""), rate=_int(r.get("rate")), note=str(r.get("note") or ""),
+                   feedbacks=tuple(str(f) for f in r.get("feedbacks") or ()),
+                   submitted_at=datetime.fromtimestamp(_int(r.get("submitDate")) / 1000, UTC),
+                   tracking_id=str(r.get("trackingId") or ""))
+            for r in data.get("Data") or []
+        ]
+        return _int(data.get("Total")), ratings
 
     async def get_balance(self) -> float:
         data = await self._call("GetBalance_json", body=self._auth())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -94,6 +95,17 @@ class SendStatus(BaseModel):
     send_success: int = 0
     send_failed: int = 0
     total_price: float = 0.0
+
+
+class Rating(BaseModel):
+    """One recipient's rating of a ZNS (ZNS/GetRating); `tracking_id` is the send's RequestId."""
+
+    msg_id: str
+    rate: int
+    note: str = ""
+    feedbacks: tuple[str, ...] = ()
+    submitted_at: datetime  # aware UTC
+    tracking_id: str = ""
 
 
 class OaQuality(BaseModel):

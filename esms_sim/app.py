@@ -50,6 +50,7 @@ ROUTES: dict[str, tuple[Handler, str]] = {
     "getznstemplateinfo": (queries.get_zns_template_info, "Error"),
     "zns/getquota": (queries.get_quota, "CodeResult"),
     "zns/getquality": (queries.get_quality, "CodeResult"),
+    "zns/getrating": (queries.get_rating, "CodeResult"),
     "zns/getlistzoa": (queries.get_list_zoa, "CodeResult"),
     "getbalance_json": (queries.get_balance, "CodeResponse"),
     "queryznsstatus": (queries.query_zns_status, "CodeResult"),

@@ -159,6 +159,14 @@ class SimConfig:
     callback_timeout: float = 2.0
     callback_retries: int = 5
     oa_quality: dict[str, str] = field(default_factory=lambda: {"current": "HIGH", "seven_day": "HIGH"})
+    rating_rate: float = 0.0  # share of delivered ZNS whose recipient rates it (ZNS/GetRating)
+    rating_delay: float = 60.0  # seconds from delivery to the rating
+
+    def rating(self, phone: str, request_id: str) -> int | None:
+        """The stars (1-5) this recipient gives this message, or None: seeded, stable."""
+        if unit(self.seed, "rated", phone, request_id) >= self.rating_rate:
+            return None
+        return 1 + int(unit(self.seed, "stars", phone, request_id) * 5)
 
     def zns_outcome(self, phone: str) -> str:
         """Outcome name for a phone: override first, else the seeded hash against the rates."""
@@ -196,6 +204,8 @@ class SimConfig:
             elif key == "sms_overrides":
                 _check_names(value.values(), SMS_OUTCOMES)
                 self.sms_overrides.update({str(k): str(v) for k, v in value.items()})
+            elif key in ("rating_rate", "rating_delay"):
+                setattr(self, key, float(value))
             elif key == "oa_quality":  # ZNS/GetQuality: HIGH | MEDIUM | LOW | UNDEFINED
                 self.oa_quality = {**self.oa_quality, **{str(k): str(v).upper() for k, v in value.items()}}
             elif key == "tps":

@@ -124,6 +124,39 @@ def get_quality(state: SimState, data: Body) -> Body:
             "Oa7dayQuality": quality.get("seven_day", "HIGH"), "OaCurrentQuality": quality.get("current", "HIGH")}
 
 
+FEEDBACKS = ("Nhân viên tư vấn nhiệt tình", "Giao hàng nhanh", "Chất lượng sản phẩm rất tốt",
+             "Dịch vụ chăm sóc rất tốt", "Cần cải thiện thời gian giao hàng")
+MAX_RATINGS = 50  # per request, as documented
+
+
+def get_rating(state: SimState, data: Body) -> Body:
+    """POST ZNS/GetRating: the ratings recipients gave one template's ZNS, submitted in [From, To]."""
+    account = state.account(data)
+    if account is None:
+        return failed(codes.AUTH_FAILED)
+    start, end = _parse_vn(field(data, "fromtime")), _parse_vn(field(data, "totime"))
+    offset, limit = text(field(data, "offset")), text(field(data, "limit"))
+    if start is None or end is None or not offset.isdigit() or not limit.isdigit():
+        return failed(codes.BAD_DATA)
+    oa_id, temp_id = field(data, "oaid"), field(data, "templateid")
+    rated = []
+    with state.lock:
+        now = state.now()
+        for m in sorted(state.messages.values(), key=lambda msg: msg.seq):
+            if (m.channel != "zns" or m.api_key != account.api_key or m.oa_id != oa_id or m.temp_id != temp_id
+                    or m.final_at > now or not m.success):
+                continue
+            stars = state.config.rating(m.phone, m.request_id)
+            submitted = m.final_at + state.config.rating_delay
+            if stars is not None and start <= submitted <= min(end, now):
+                rated.append((submitted, stars, m))
+    page = rated[int(offset):int(offset) + min(int(limit), MAX_RATINGS)]
+    return {"CodeResult": codes.OK, "ErrorMessage": "success", "Total": str(len(rated)), "Data": [
+        {"feedbacks": list(FEEDBACKS[:stars]) if stars >= 4 else [FEEDBACKS[-1]], "msgId": m.zalo_msg_id,
+         "note": "", "rate": stars, "submitDate": str(int(submitted * 1000)), "trackingId": m.request_id}
+        for submitted, stars, m in page]}
+
+
 def get_list_zoa(state: SimState, data: Body) -> Body:
     account = state.account(data)
     if account is None:

@@ -13,7 +13,7 @@ from typing import Any
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 
-from flows.tasks.reconcile import find_campaigns_task, reconcile_campaign_task
+from flows.tasks.reconcile import find_campaigns_task, pull_ratings_task, reconcile_campaign_task
 from flows.tasks.report import publish_report_task
 from zns.campaign.reconcile import (
     RECONCILE_DAYS,
@@ -36,6 +36,9 @@ def zns_reconcile(days: int = RECONCILE_DAYS, account: str | None = None) -> lis
     logger = get_run_logger()
     ledger = get_ledger()
     claimed_by = f"reconcile:{flow_run.get_id() or worker_identity()}"
+    rated = pull_ratings_task(days, account)
+    if rated:
+        logger.info("%d đánh giá của khách hàng (ratings) cập nhật", rated)
     found = find_campaigns_task(days)
     if not found:
         logger.info("không có tin nào cần đối soát (nothing to reconcile)")

@@ -45,6 +45,13 @@ def _markdown(summary: CampaignSummary, preflight: dict[str, Any] | None) -> str
     return markdown
 
 
+def _ratings(ledger: Ledger, campaign_id: str) -> str:
+    count, average = ledger.rating_summary(campaign_id)
+    if not count or average is None:
+        return ""
+    return f"\n\n### Đánh giá của khách hàng (ratings)\n\n- {count} lượt đánh giá, trung bình {average:.1f} / 5 sao\n"
+
+
 def workbook_path(out_dir: Path, campaign_id: str) -> Path:
     return out_dir / f"report-{campaign_id}.xlsx"
 
@@ -65,7 +72,7 @@ def build_report(
     workbook = write_workbook(summary, outcomes, workbook_path(out_dir, meta.campaign_id), preflight=preflight)
     return ReportFiles(
         workbook=workbook,
-        markdown=_markdown(summary, preflight),
+        markdown=_markdown(summary, preflight) + _ratings(ledger, meta.campaign_id),
         table=state_reason_table(summary),
         summary=summary.as_json_line_dict(workbook),
         error_workbook=error_workbook,
@@ -78,7 +85,8 @@ def read_report(ledger: Ledger, meta: CampaignMeta, out_dir: Path) -> ReportFile
     summary = CampaignSummary.from_outcomes(outcomes, meta)
     existing = workbook_path(out_dir, meta.campaign_id)
     workbook = existing if existing.exists() else None
-    return ReportFiles(workbook=workbook, markdown=_markdown(summary, None), table=state_reason_table(summary),
+    return ReportFiles(workbook=workbook, markdown=_markdown(summary, None) + _ratings(ledger, meta.campaign_id),
+                       table=state_reason_table(summary),
                        summary=summary.as_json_line_dict(workbook))
 
 

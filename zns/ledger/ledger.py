@@ -91,6 +91,23 @@ class Ledger:
         with self.uow(write=False) as uow:
             return uow.repo.get_campaign(campaign_id)
 
+    def zns_campaigns_since(self, since: datetime) -> list[tuple[str, str, str, datetime]]:
+        """(campaign_id, oa_id, template_id, created_at) of campaigns created since `since` (aware UTC)."""
+        with self.uow(write=False) as uow:
+            return uow.repo.zns_campaigns_since(since)
+
+    def record_ratings(self, items: Sequence[Mapping[str, Any]]) -> int:
+        """Store ratings (dicts of esms.models.Rating) matched to our ZNS; returns how many matched."""
+        with self.uow() as uow:
+            n = uow.repo.record_ratings(items)
+            uow.commit()
+            return n
+
+    def rating_summary(self, campaign_id: str) -> tuple[int, float | None]:
+        """(ratings, average stars) of a campaign."""
+        with self.uow(write=False) as uow:
+            return uow.repo.rating_summary(campaign_id)
+
     def valid_phones(self, campaign_id: str) -> dict[str, int]:
         """Phone → row number of the campaign's valid rows (a re-import must not add them twice)."""
         with self.uow(write=False) as uow:

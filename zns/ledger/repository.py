@@ -23,7 +23,16 @@ from esms.codes import ResultClass
 from zns import policy
 from zns.ledger.keys import request_id
 from zns.ledger.sanitize import strip_secrets
-from zns.ledger.schema import UTCDateTime, blocklist, campaigns, messages, recipients, suppression_clears, utcnow
+from zns.ledger.schema import (
+    UTCDateTime,
+    blocklist,
+    campaigns,
+    messages,
+    ratings,
+    recipients,
+    suppression_clears,
+    utcnow,
+)
 from zns.ledger.types import (
     CampaignRecord,
     Claim,
@@ -549,6 +558,37 @@ class Repository:
             added += self.conn.execute(ins.on_conflict_do_nothing(
                 index_elements=[messages.c.campaign_id, messages.c.phone, messages.c.channel])).rowcount or 0
         return added
+
+    def zns_campaigns_since(self, since: datetime) -> list[tuple[str, str, str, datetime]]:
+        """(campaign_id, oa_id, template_id, created_at) of the campaigns created since `since`."""
+        c = campaigns.c
+        stmt = sa.select(c.campaign_id, c.oa_id, c.template_id, c.created_at).where(c.created_at >= since)
+        return [(cid, oa, tpl, at) for cid, oa, tpl, at in self.conn.execute(stmt)]
+
+    def record_ratings(self, items: Sequence[Mapping[str, Any]]) -> int:
+        """Ratings matched to our messages by RequestId (the rating's trackingId); upsert per recipient."""
+        by_request: dict[str, tuple[str, str]] = {}
+        for part in chunks([str(i["tracking_id"]) for i in items if i.get("tracking_id")]):
+            stmt = sa.select(messages.c.request_id, messages.c.campaign_id, messages.c.phone).where(
+                messages.c.request_id.in_(list(part)), messages.c.channel == Channel.ZNS.value)
+            by_request.update({rid: (cid, phone) for rid, cid, phone in self.conn.execute(stmt)})
+        rows = [{"campaign_id": by_request[i["tracking_id"]][0], "phone": by_request[i["tracking_id"]][1],
+                 "rate": int(i["rate"]), "note": i.get("note") or None,
+                 "feedbacks_json": list(i.get("feedbacks") or []), "msg_id": i.get("msg_id") or None,
+                 "submitted_at": i["submitted_at"]}
+                for i in items if i.get("tracking_id") in by_request]
+        for part in chunks(rows):
+            ins = self._insert(ratings).values(list(part))
+            self.conn.execute(ins.on_conflict_do_update(
+                index_elements=[ratings.c.campaign_id, ratings.c.phone],
+                set_={"rate": ins.excluded.rate, "note": ins.excluded.note,
+                      "feedbacks_json": ins.excluded.feedbacks_json, "submitted_at": ins.excluded.submitted_at}))
+        return len(rows)
+
+    def rating_summary(self, campaign_id: str) -> tuple[int, float | None]:
+        stmt = sa.select(sa.func.count(), sa.func.avg(ratings.c.rate)).where(ratings.c.campaign_id == campaign_id)
+        count, average = self.conn.execute(stmt).one()
+        return int(count), (float(average) if average is not None else None)
 
     def valid_phones(self, campaign_id: str) -> dict[str, int]:
         col = recipients.c

@@ -118,6 +118,18 @@ suppression_clears = sa.Table(  # migration 0003; suppressions are derived from 
     sa.Column("cleared_at", UTCDateTime, nullable=False),
 )
 
+ratings = sa.Table(  # migration 0004: what recipients answered a campaign's ZNS (ZNS/GetRating)
+    "ratings",
+    metadata,
+    sa.Column("campaign_id", sa.String(64), primary_key=True),
+    sa.Column("phone", sa.String(32), primary_key=True),
+    sa.Column("rate", sa.Integer, nullable=False),
+    sa.Column("note", sa.Text, nullable=True),
+    sa.Column("feedbacks_json", sa.JSON, nullable=True),
+    sa.Column("msg_id", sa.String(64), nullable=True),
+    sa.Column("submitted_at", UTCDateTime, nullable=False),
+)
+
 blocklist = sa.Table(
     "blocklist",
     metadata,

@@ -28,6 +28,7 @@ class CampaignView:
     record: CampaignRecord | None
     counts: dict[str, Any] = field(default_factory=dict)
     files: tuple[str, ...] = ()
+    ratings: tuple[int, float | None] = (0, None)  # count and average stars (ZNS/GetRating)
 
     @property
     def status(self) -> str:
@@ -52,7 +53,8 @@ def campaign_view(campaign_id: str) -> CampaignView:
     ledger = get_ledger()
     record = ledger.campaign(campaign_id)
     counts = ledger.summary(campaign_id) if record is not None else {}
-    return CampaignView(campaign_id, record, counts, _files(campaign_id))
+    ratings = ledger.rating_summary(campaign_id) if record is not None else (0, None)
+    return CampaignView(campaign_id, record, counts, _files(campaign_id), ratings)
 
 
 def list_campaigns(limit: int = LIST_LIMIT) -> list[CampaignView]:
