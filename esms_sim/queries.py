@@ -15,7 +15,7 @@ from esms_sim.codes import message
 from esms_sim.models import ParamType
 from esms_sim.phones import bad_phone_message, local_mobile, telco_id
 from esms_sim.rules import field, text
-from esms_sim.seed import NETWORK_IDS
+from esms_sim.seed import NETWORK_IDS, OaSeed
 from esms_sim.sends import CSKH_SMS_TYPE, VN, sms_price, zns_context, zns_data_error, zns_price
 from esms_sim.state import Message, SimState
 
@@ -95,14 +95,22 @@ def get_zns_template_info(state: SimState, data: Body) -> Body:
     }, "Error": 0, "Message": "Success"}
 
 
-def get_quota(state: SimState, data: Body) -> Body:
-    """POST ZNS/GetQuota: the OA's daily quota and what is left of it today."""
+def _active_oa(state: SimState, data: Body) -> tuple[OaSeed | None, Body]:
+    """The request's OA of the request's account, or the failure an OA lookup answers (101, 799)."""
     account = state.account(data)
     if account is None:
-        return failed(codes.AUTH_FAILED)
+        return None, failed(codes.AUTH_FAILED)
     oa = account.oas.get(field(data, "oaid"))
     if oa is None or not oa.active:
-        return failed(codes.OA_INACTIVE)
+        return None, failed(codes.OA_INACTIVE)
+    return oa, {}
+
+
+def get_quota(state: SimState, data: Body) -> Body:
+    """POST ZNS/GetQuota: the OA's daily quota and what is left of it today."""
+    oa, refused = _active_oa(state, data)
+    if oa is None:
+        return refused
     with state.lock:
         remaining = state.remaining_quota(oa)
     return {"CodeResult": codes.OK, "ErrorMessage": "success", "DailyQuota": oa.daily_quota,
@@ -113,12 +121,9 @@ def get_quota(state: SimState, data: Body) -> Body:
 
 def get_quality(state: SimState, data: Body) -> Body:
     """POST ZNS/GetQuality: the OA's ZNS quality over 7 days and the last 48 hours."""
-    account = state.account(data)
-    if account is None:
-        return failed(codes.AUTH_FAILED)
-    oa = account.oas.get(field(data, "oaid"))
-    if oa is None or not oa.active:
-        return failed(codes.OA_INACTIVE)
+    oa, refused = _active_oa(state, data)
+    if oa is None:
+        return refused
     quality = state.config.oa_quality
     return {"CodeResult": codes.OK, "ErrorMessage": "success",
             "Oa7dayQuality": quality.get("seven_day", "HIGH"), "OaCurrentQuality": quality.get("current", "HIGH")}

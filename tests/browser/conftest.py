@@ -52,3 +52,9 @@ def screenshots() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     (SCREENSHOTS / "99-failure.png").unlink(missing_ok=True)
     return SCREENSHOTS
+
+
+def save_failure_screenshots(context: Any, screenshots: Path) -> None:
+    """What every open page of the browser showed when a test failed (99-failure.png)."""
+    for page in context.pages:
+        page.screenshot(path=screenshots / "99-failure.png", full_page=True)

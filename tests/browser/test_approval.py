@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from esms_sim.server import SimulatorServer
+from tests.browser.conftest import save_failure_screenshots
 from tests.browser.test_run_form import WebServer
 from tests.flows.support import make_sheet, send_requests, spec_for
 from tests.flows.test_approval import artifact_text, flow_run, wait_final
@@ -110,8 +111,7 @@ def test_approval_from_the_campaign_page_and_the_prefect_ui(
         ui.screenshot(path=screenshots / "approval-05-ui-completed.png", full_page=True)
         print(f"approval browser test: {time.monotonic() - started:.1f} s")
     except BaseException:
-        for open_page in context.pages:
-            open_page.screenshot(path=screenshots / "99-failure.png", full_page=True)
+        save_failure_screenshots(context, screenshots)
         raise
     finally:
         context.close()

@@ -18,6 +18,7 @@ import openpyxl
 import pytest
 
 from esms_sim.server import SimulatorServer
+from tests.browser.conftest import save_failure_screenshots
 from tests.browser.test_run_form import WebServer
 from zns.deploy import start_worker
 from zns.localprefect import LocalPrefect
@@ -182,8 +183,7 @@ def test_operator_runs_campaigns_from_the_campaign_page(
         listing.screenshot(path=screenshots / "campaign-page-08-list.png", full_page=True)
         print(f"campaign page browser test: {time.monotonic() - started:.1f} s at {datetime.now():%H:%M:%S}")
     except BaseException:
-        for open_page in context.pages:
-            open_page.screenshot(path=screenshots / "99-failure.png", full_page=True)
+        save_failure_screenshots(context, screenshots)
         raise
     finally:
         context.close()

@@ -22,6 +22,7 @@ import openpyxl
 import pytest
 
 from esms_sim.server import SimulatorServer
+from tests.browser.conftest import save_failure_screenshots
 from tests.conftest import _free_port
 from tests.flows.support import make_sheet
 from zns.deploy import refresh_form, start_worker
@@ -304,8 +305,7 @@ def test_operator_schedules_campaign_from_the_run_form(
         assert saved.name == f"report-{campaign_id}.xlsx"
         assert len(openpyxl.load_workbook(saved, read_only=True).sheetnames) == 3
     except BaseException:
-        for open_page in context.pages:  # what the browser showed when the test failed
-            open_page.screenshot(path=screenshots / "99-failure.png", full_page=True)
+        save_failure_screenshots(context, screenshots)
         raise
     finally:
         context.close()

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from esms.models import ZnsTemplate
 from esms_sim.server import SimulatorServer
 from flows.campaign import zns_campaign
 from tests.flows.support import received, sheet, spec_for
@@ -63,4 +62,3 @@ def test_only_promotional_campaigns_count_and_only_promotional_templates_are_cap
     assert capped_phones(ledger, spec, "new", "TRANSACTION", now) == {}  # not a promotional template
     assert capped_phones(ledger, spec, "promo-2", "PROMOTION", now) == {}  # its own messages do not count
     assert is_promotional("promotion") and is_promotional(3) and not is_promotional(None)
-    assert ZnsTemplate(template_id="t", oa_id="oa", tag="PROMOTION").tag == "PROMOTION"

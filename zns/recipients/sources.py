@@ -434,17 +434,9 @@ def read_first_column(path: Path, limits: Limits) -> list[Any]:
                 return [rec[0] for rec in csv.reader(fh, delimiter=delimiter) if rec]
         except (UnicodeDecodeError, csv.Error) as exc:  # csv.Error: a field over csv's size limit
             raise _csv_error(path, exc) from exc
-    try:
+    with calamine_errors(path):
         sheet = _open_workbook(path, kind).get_sheet_by_index(0)
         return [row[0] for row in sheet.iter_rows() if row]
-    except pc.PasswordError as exc:
-        raise file_error("ENCRYPTED", path.name) from exc
-    except pc.CalamineError as exc:
-        raise file_error("NOT_SPREADSHEET", f"{path.name} ({exc})") from exc
-    except BaseException as exc:
-        if not _is_panic(exc):
-            raise
-        raise file_error("NOT_SPREADSHEET", f"{path.name} (file hỏng: {exc})") from exc
 
 
 class _TempTable(Table):
