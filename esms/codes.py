@@ -19,6 +19,7 @@ class ResultClass(StrEnum):
     FALLBACK = "fallback"
     TRANSIENT = "transient"
     CONFIG = "config"
+    WAIT = "wait"  # refused for now (night hours, today's quota): send again at the next opening
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,12 +35,13 @@ class CodeInfo:
         return f"{self.vi} ({self.code})"
 
 
-A, P, F, T, C = (
+A, P, F, T, C, W = (
     ResultClass.ACCEPTED,
     ResultClass.PERMANENT,
     ResultClass.FALLBACK,
     ResultClass.TRANSIENT,
     ResultClass.CONFIG,
+    ResultClass.WAIT,
 )
 
 # eSMS CodeResult / CodeResponse / Code (§9.1) and the eSMS-side delivery code 1001 (§9.2).
@@ -119,7 +121,7 @@ _ZALO: list[tuple[int, ResultClass, str, str]] = [
     (-124, T, "access token invalid", "Access token không hợp lệ"),
     (-125, C, "OA id invalid", "OA ID không hợp lệ"),
     (-131, C, "template not approved", "Template chưa được duyệt"),
-    (-133, T, "ZNS not allowed at this time of day", "Không được gửi ZNS vào giờ này"),
+    (-133, W, "ZNS not allowed at this time of day", "Không được gửi ZNS vào giờ này"),
     (-134, F, "user has not answered the OA consent request", "Người dùng chưa đồng ý nhận tin từ OA"),
     (-135, C, "OA not allowed to send ZNS", "OA không được phép gửi ZNS"),
     (-137, T, "ZCA payment failed", "Thanh toán ZCA thất bại"),
@@ -127,10 +129,10 @@ _ZALO: list[tuple[int, ResultClass, str, str]] = [
     (-139, F, "user refused this ZNS type", "Người dùng từ chối nhận loại tin này"),
     (-140, F, "OA may not send promotion ZNS to this user", "OA không được gửi tin hậu mãi cho người dùng này"),
     (-141, F, "user does not receive ZNS from this OA", "Người dùng không nhận ZNS từ OA này"),
-    (-144, T, "OA exceeded its daily quota", "OA vượt quota trong ngày"),
+    (-144, W, "OA exceeded its daily quota", "OA vượt quota trong ngày"),
     (-145, C, "OA not allowed to send this content type", "OA không được gửi loại nội dung này"),
     (-146, C, "template disabled for low quality", "Template bị vô hiệu do chất lượng thấp"),
-    (-147, T, "template exceeded its daily quota", "Template vượt quota trong ngày"),
+    (-147, W, "template exceeded its daily quota", "Template vượt quota trong ngày"),
     (-148, P, "journey token not found", "Không tìm thấy journey token"),
     (-149, P, "journey token invalid", "Journey token không hợp lệ"),
     (-150, P, "journey token expired", "Journey token hết hạn"),
@@ -151,11 +153,14 @@ INVALID_REQUEST = CodeInfo(
 
 
 def esms_code(code: str | int | None) -> CodeInfo:
-    """Class of an eSMS code; an unknown code is permanent, so it is never retried blindly."""
+    """Class of an eSMS code (a relayed Zalo code, negative, by the Zalo table); an unknown code
+    is permanent, so it is never retried blindly."""
     key = str(code).strip() if code is not None else ""
     info = ESMS_CODES.get(key)
     if info is not None:
         return info
+    if key.startswith("-") and key[1:].isdigit() and int(key) in ZALO_CODES:
+        return ZALO_CODES[int(key)]
     return CodeInfo(key or "UNKNOWN", P, f"unknown eSMS code {key}", f"Mã eSMS không xác định {key}")
 
 

@@ -21,6 +21,7 @@ ZNS_OUTCOMES: dict[str, str] = {
     "refused": "-139",
     "not_online": NOT_ONLINE,
     "quota": "-144",  # OA daily quota exhausted: accepted, then failed (documented choice)
+    "night": "-133",  # sent during Zalo's night hours (config `night`): accepted, then failed
 }
 SMS_OUTCOMES = ("delivered", "failed")
 FAULT_KINDS = ("http500", "http503", "drop", "slow", "code160", "partial")
@@ -161,6 +162,17 @@ class SimConfig:
     oa_quality: dict[str, str] = field(default_factory=lambda: {"current": "HIGH", "seven_day": "HIGH"})
     rating_rate: float = 0.0  # share of delivered ZNS whose recipient rates it (ZNS/GetRating)
     rating_delay: float = 60.0  # seconds from delivery to the rating
+    # Zalo's night hours for ZNS, Vietnam time, e.g. {"start": "22:00", "end": "06:00", "templates": [..]}
+    # (no templates: all). Off by default: which templates Zalo refuses at night is not documented.
+    night: dict[str, Any] = field(default_factory=dict)
+
+    def is_night(self, epoch: float, template_id: str) -> bool:
+        """A ZNS of this template sent at `epoch` falls in the night hours (start inclusive)."""
+        if not self.night or (self.night.get("templates") and template_id not in self.night["templates"]):
+            return False
+        minute = int((epoch + 7 * 3600) // 60) % 1440
+        start, end = (_minutes(self.night[k]) for k in ("start", "end"))
+        return start <= minute < end if start <= end else (minute >= start or minute < end)
 
     def rating(self, phone: str, request_id: str) -> int | None:
         """The stars (1-5) this recipient gives this message, or None: seeded, stable."""
@@ -204,6 +216,8 @@ class SimConfig:
             elif key == "sms_overrides":
                 _check_names(value.values(), SMS_OUTCOMES)
                 self.sms_overrides.update({str(k): str(v) for k, v in value.items()})
+            elif key == "night":
+                self.night = _night(value)
             elif key in ("rating_rate", "rating_delay"):
                 setattr(self, key, float(value))
             elif key == "oa_quality":  # ZNS/GetQuality: HIGH | MEDIUM | LOW | UNDEFINED
@@ -231,7 +245,26 @@ class SimConfig:
             "tps": self.tps, "zns_price": self.zns_price,
             "zns_priority_price": self.zns_priority_price, "sms_part_price": self.sms_part_price,
             "callback_timeout": self.callback_timeout, "callback_retries": self.callback_retries,
+            "night": self.night,
         }
+
+
+def _minutes(text: str) -> int:
+    hour, _, minute = str(text).partition(":")
+    return int(hour) * 60 + int(minute)
+
+
+def _night(value: Any) -> dict[str, Any]:
+    """{} (off) or {"start", "end"[, "templates"]}; a bad value is an error, like an unknown key."""
+    if not value:
+        return {}
+    unknown = set(value) - {"start", "end", "templates"}
+    if unknown or not {"start", "end"} <= set(value):
+        raise ValueError(f"night: give start and end as HH:MM (and optionally templates), not {sorted(value)}")
+    for key in ("start", "end"):
+        _minutes(value[key])
+    return {"start": str(value["start"]), "end": str(value["end"]),
+            "templates": [str(t) for t in value.get("templates") or []]}
 
 
 def _check_names(names: Any, allowed: Any) -> None:

@@ -26,7 +26,7 @@ from esms_sim.seed import UNCONFIGURED_TEMPLATES, AccountSeed, OaSeed, build_acc
 
 DEDUPE_SECONDS = 24 * 3600
 VN_OFFSET = 7 * 3600
-NO_ZALO_MSG = frozenset({"no_zalo", "quota"})
+NO_ZALO_MSG = frozenset({"no_zalo", "quota", "night"})
 
 
 @dataclass(slots=True)
@@ -231,7 +231,9 @@ class SimState:
         zalo_msg_id = ""
         if channel == "zns":
             outcome = cfg.zns_outcome(phone)
-            if not self._take_quota(account.oas[oa_id], now):
+            if cfg.is_night(now, temp_id):
+                outcome = "night"
+            elif not self._take_quota(account.oas[oa_id], now):
                 outcome = "quota"
             error_info = ZNS_OUTCOMES.get(outcome, "-100")
         else:

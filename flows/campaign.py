@@ -55,6 +55,7 @@ from zns.campaign.prepare import (
 from zns.campaign.sending import BatchStats
 from zns.campaign.shards import shard_count, shard_size_for
 from zns.campaign.suppression import suppress_refusers
+from zns.campaign.waiting import batches_wait, campaign_wait, reopen_due
 from zns.campaign.window import Postponement, SendWindow, quiet_hours, split_for_quota, window_for
 from zns.ledger import CampaignStatus
 from zns.outcomes import Channel
@@ -148,17 +149,18 @@ def send_all(spec: CampaignSpec, ctx: CampaignContext, batches: list[list[tuple[
     return results, halted
 
 
-def stop_rule(spec: CampaignSpec, window: SendWindow | None) -> StopRule | None:
-    """What ends today's sends early: the window closing, the circuit breaker (zns/campaign/breaker.py)."""
+def stop_rule(spec: CampaignSpec, window: SendWindow | None) -> StopRule:
+    """What ends today's sends early: the window closing, Zalo refusing for now (-133, -144), the
+    circuit breaker (zns/campaign/breaker.py)."""
     breaker = spec.circuit_breaker
-    if window is None and breaker is None:
-        return None
     checked: set[int] = set()
 
     def stop(results: list[BatchStats]) -> Postponement | None:
         now = datetime.now(UTC)
         if window is not None and not window.contains(now):
             return quiet_hours(window, now)
+        if (refused := batches_wait(results, window, now)) is not None:
+            return refused
         if breaker is None:
             return None
         if (trip := failure_rate_trip(breaker, results)) is not None:
@@ -219,6 +221,10 @@ def zns_campaign(spec: CampaignSpec) -> dict[str, Any]:
     if not spec.dry_run and (held := suppress_refusers(ledger, campaign_id, spec.oa_id,
                                                         (r.phone for r in validation.valid))):
         logger.info("%d recipients refused this OA's ZNS before: no ZNS, only the SMS fallback", held)
+    if not spec.dry_run and (window is None or window.contains(datetime.now(UTC))):
+        reopened, ended = reopen_due(ledger, campaign_id, window, datetime.now(UTC))
+        if reopened or ended:
+            logger.info("ZNS refused for now earlier: %d sent again, %d out of resends (final)", reopened, ended)
     pre = preflight_input(ledger, campaign_id, validation, sms_template)
     check = preflight_task(spec, template, pre.sample, pre.sms_sample, pre.to_send)
 
@@ -275,6 +281,7 @@ def zns_campaign(spec: CampaignSpec) -> dict[str, Any]:
             except EsmsError as exc:
                 finish(CampaignStatus.CONFIG_ERROR)
                 raise CampaignStopped(str(exc)) from None
+    later = later or campaign_wait(ledger, campaign_id, window, datetime.now(UTC))
     if later is not None:
         line = continue_later(spec, campaign_id, run_date(), later)
         logger.info("hoãn (postponed): %s", line)

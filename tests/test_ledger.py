@@ -591,3 +591,30 @@ def test_stale_claims_and_unknown_in_pending_delivery(ledger: Ledger, cid: str) 
     assert ledger.stale_claims(cid, Channel.ZNS, datetime.now(UTC) - timedelta(minutes=1)) == []
     assert [m.phone for m in ledger.pending_delivery(cid, Channel.ZNS)] == ps[:1]
     assert [m.phone for m in ledger.pending_delivery(cid, Channel.ZNS, include_unknown=True)] == ps[:2]
+
+
+# -- refused for now (-133, -144): resent under a new RequestId per round -----------------------
+
+
+def test_a_zns_refused_for_now_is_reopened_under_a_new_request_id_then_ends(ledger: Ledger, cid: str) -> None:
+    ps = phones(3)
+    first = {c.phone: c.request_id for c in ledger.claim(cid, ps, Channel.ZNS, "run-1")}
+    ledger.record_send_results(cid, Channel.ZNS, [SendRecord(ps[0], "-144")] + sent_ok(ps[1:]))
+    ledger.record_delivery(cid, Channel.ZNS, [DeliveryUpdate.from_error_info(ps[1], "-133"),
+                                              DeliveryUpdate.from_error_info(ps[2], "-118")])
+    assert sorted(m.phone for m in ledger.waiting(cid)) == ps[:2]  # -118 is a fallback, not a wait
+    assert ledger.claim(cid, ps, Channel.ZNS, "run-2", reclaim_ambiguous=True) == []  # nothing resendable yet
+    assert ledger.fallback_candidates(cid) == [ps[2]]
+
+    assert ledger.reopen_waiting(cid, [(p, 1, "resend 1") for p in ps[:2]]) == 2
+    again = ledger.claim(cid, ps, Channel.ZNS, "run-2", reclaim_ambiguous=True)
+    assert [c.phone for c in again] == ps[:2]
+    assert all(c.request_id != first[c.phone] and c.request_id == request_id(cid, c.phone, Channel.ZNS, 1)
+               for c in again)
+    ledger.record_send_results(cid, Channel.ZNS, [SendRecord(p, "100", sms_id=f"r-{p}") for p in ps[:2]])
+    ledger.record_delivery(cid, Channel.ZNS, [DeliveryUpdate.from_error_info(ps[0], "0"),
+                                              DeliveryUpdate.from_error_info(ps[1], "-133")])
+    rows = {m.phone: m for m in ledger.messages(cid, Channel.ZNS)}
+    assert rows[ps[0]].state is MessageState.DELIVERED and rows[ps[1]].wait_rounds == 1
+    assert ledger.end_waiting(cid, [ps[1]]) == 1 and ledger.waiting(cid) == []
+    assert ledger.messages(cid, Channel.ZNS)[1].result_class is ResultClass.PERMANENT

@@ -6,7 +6,7 @@ import ast
 import json
 import socket
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -278,6 +278,19 @@ def test_quota_goes_down_and_exhausted_quota_fails_with_144(simulator: Simulator
     assert [f["ErrorInfo"] for f in finals] == ["0", "0", "-144"]
     assert finals[2]["TotalPrice"] == 0.0 and finals[2]["SendFailed"] == 1
     assert post(simulator, "GetBalance_json", AUTH)["Balance"] == 1_000_000_000 - 600
+
+
+def test_zns_sent_in_the_night_hours_fail_with_133_and_the_day_delivers(simulator: SimulatorServer) -> None:
+    now = datetime.now(VN)
+    night = {"start": f"{now - timedelta(hours=1):%H:%M}", "end": f"{now + timedelta(hours=1):%H:%M}"}
+    simulator.state.configure(night=night, overrides={"0912345671": "delivered"})
+    at_night = send_zns(simulator, "0912345671", RequestId="night-1")["SMSID"]
+    simulator.state.configure(night={})
+    by_day = send_zns(simulator, "0912345671", RequestId="night-2")["SMSID"]
+    control(simulator, "advance", {"seconds": 1})
+    assert [zns_status(simulator, s)["Data"]["ErrorInfo"] for s in (at_night, by_day)] == ["-133", "0"]
+    with pytest.raises(ValueError, match="night"):
+        simulator.state.configure(night={"start": "22:00"})
 
 
 # ---- delivery lifecycle -------------------------------------------------------------------

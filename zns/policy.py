@@ -10,6 +10,9 @@ fallback) asks this module instead of reading codes itself. The rules, in short:
 - a delivery status is final only with evidence: QueryZnsStatus FinalStatus 1 with an
   ErrorInfo, GetSendStatus SendStatus 4/5, or a GetSmsSentData_V2 row with SendResult 1
   (0 for SMS; a ZNS failure is asked again for its exact Zalo code);
+- a ZNS refused "for now" (wait class: -133 night hours, -144/-147 today's quota) is not
+  final and gets no fallback: the campaign postpones and resends it at the next opening under a
+  new RequestId (`zns/campaign/waiting.py`);
 - a row's final state follows from its messages (`decide`): ZNS delivered first, then SMS.
 """
 
@@ -44,6 +47,7 @@ _STATE_OF_CLASS: dict[ResultClass, MessageState] = {
     ResultClass.FALLBACK: MessageState.REJECTED,
     ResultClass.TRANSIENT: MessageState.AMBIGUOUS,
     ResultClass.CONFIG: MessageState.RELEASED,
+    ResultClass.WAIT: MessageState.REJECTED,  # not final: zns/campaign/waiting.py reopens it later
 }
 
 # Message states after which eSMS has the message (it was accepted, maybe settled since).
@@ -83,6 +87,11 @@ class SendOutcome:
     def unanswered(self) -> bool:
         """No evidence either way: look it up or resend under the same RequestId."""
         return self.state is MessageState.AMBIGUOUS
+
+    @property
+    def waiting(self) -> bool:
+        """Refused for now (night hours, today's quota): resent at the next opening."""
+        return self.result_class is ResultClass.WAIT
 
     @property
     def stops_campaign(self) -> bool:
@@ -227,6 +236,11 @@ def is_fallback_reason(msg: MessageView) -> bool:
     return msg.state in FALLBACK_ZNS_STATES and msg.result_class is ResultClass.FALLBACK
 
 
+def is_waiting(msg: MessageView) -> bool:
+    """A ZNS Zalo refused for now (-133 at night, -144/-147 over today's quota): not final."""
+    return msg.state in FALLBACK_ZNS_STATES and msg.result_class is ResultClass.WAIT
+
+
 def failure_reason(msg: MessageView) -> tuple[str, str]:
     """Stable code and Vietnamese label of why a message did not arrive."""
     if msg.error_info not in (None, "", DELIVERED_INFO):
@@ -286,6 +300,10 @@ def decide(
         return Verdict(FinalState.UNKNOWN, "POSTPONED", "Hoãn: gửi ở lần chạy tiếp theo của chiến dịch")
     if zns is None:
         return Verdict(FinalState.FAILED, "NOT_SENT", "Chưa gửi tin")
+    if is_waiting(zns):
+        code, vi = failure_reason(zns)
+        return Verdict(FinalState.UNKNOWN, code, f"{vi}; gửi lại ZNS ở lần chạy tiếp theo của chiến dịch "
+                       "(không gửi SMS dự phòng)", Channel.ZNS)
     verdict = _from_last(zns)
     if verdict.state is FinalState.FAILED and zns.result_class is ResultClass.FALLBACK:
         vi = f"{verdict.reason_vi}; không gửi SMS dự phòng"

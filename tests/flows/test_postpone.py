@@ -121,3 +121,84 @@ def test_a_low_oa_quality_stops_the_sends_until_the_campaign_is_run_again(
     final = zns_campaign(spec)
     assert "postponed" not in final and final["unknown"] == 0
     assert {p for p, c in received(flow_sim).items() if c.get("zns") == 1} == set(sh.valid)
+
+
+def _open_window() -> dict[str, str]:
+    """A two-hour window around now (Vietnam time): open now."""
+    now = datetime.now(VN)
+    return {"start": f"{now - timedelta(hours=1):%H:%M}", "end": f"{now + timedelta(hours=1):%H:%M}"}
+
+
+def _time_passes(ledger: Ledger, campaign_id: str, hours: float) -> None:
+    """Move the campaign's ZNS attempts back in time, as if the night (or the day) had passed."""
+    import sqlalchemy as sa
+
+    from zns.ledger.schema import messages
+
+    back = timedelta(hours=hours)
+    with ledger.engine.begin() as conn:
+        for m in ledger.messages(campaign_id, "zns"):
+            conn.execute(sa.update(messages).where(messages.c.request_id == m.request_id).values(
+                claimed_at=m.claimed_at - back, sent_at=m.sent_at - back if m.sent_at else None))
+
+
+def _sent_request_ids(sim: SimulatorServer) -> dict[str, set[str]]:
+    ids: dict[str, set[str]] = {}
+    for m in sim.state.messages.values():
+        if m.channel == "zns":
+            ids.setdefault(m.phone, set()).add(m.request_id)
+    return ids
+
+
+@pytest.mark.prefect
+def test_zalo_night_refusals_wait_for_the_next_opening_then_go_again_under_new_request_ids(
+    deployed: LocalPrefect, campaign_env: dict[str, str], flow_sim: SimulatorServer, tmp_path: Path,
+) -> None:
+    window = _open_window()
+    flow_sim.state.configure(night=window)  # Zalo's night is not our window: it refuses with -133
+    sh = sheet(tmp_path / "khach.xlsx", 12, invalid_every=0)
+    summary = zns_campaign(CampaignSpec.model_validate(
+        spec_for(sh.path, campaign_id="night-1", send_window=window, fallback_after=10)))
+    assert "QUIET_HOURS" in summary["postponed"] and "12 tin -133" in summary["postponed"]
+    assert summary["unknown"] == 12 and summary["failed"] == summary["sms_delivered"] == 0
+    assert not any(c.get("sms") for c in received(flow_sim).values()), "a -133 went to the SMS fallback"
+    ledger = Ledger.from_url(campaign_env["ZNS_LEDGER_URL"])
+    assert {o.reason_code for o in ledger.outcomes("night-1", postponed=True)} == {"-133"}
+    later = _continuation("night-1")
+    opening = later.expected_start_time.astimezone(VN)
+    assert f"{opening:%H:%M}" == window["start"] and opening > datetime.now(VN) + timedelta(hours=20)
+    _cancel(later)
+
+    flow_sim.state.configure(night={})
+    _time_passes(ledger, "night-1", 3)
+    final = zns_campaign(CampaignSpec.model_validate(later.parameters["spec"]))
+    assert "postponed" not in final and final["unknown"] == 0 and final["zns_delivered"] + final[
+        "sms_delivered"] + final["failed"] == 12
+    ids = _sent_request_ids(flow_sim)
+    assert all(len(ids[p]) == 2 for p in sh.valid), "the resend reused the refused RequestId"
+    assert {m.wait_rounds for m in ledger.messages("night-1", "zns")} == {1}
+
+
+@pytest.mark.prefect
+def test_a_quota_refusal_from_zalo_waits_for_the_next_day_and_only_those_rows_go_again(
+    deployed: LocalPrefect, campaign_env: dict[str, str], flow_sim: SimulatorServer, tmp_path: Path,
+) -> None:
+    sh = sheet(tmp_path / "khach.xlsx", 6, invalid_every=0)
+    over = sh.valid[:2]
+    flow_sim.state.configure(overrides={**{p: "delivered" for p in sh.valid}, **{p: "quota" for p in over}})
+    spec = CampaignSpec.model_validate(spec_for(sh.path, campaign_id="zquota-1", fallback_after=10))
+    summary = zns_campaign(spec)
+    assert "QUOTA_EXHAUSTED" in summary["postponed"] and "2 tin -144" in summary["postponed"]
+    assert summary["zns_delivered"] == 4 and summary["unknown"] == 2
+    later = _continuation("zquota-1")
+    assert later.expected_start_time.astimezone(VN).date() == (datetime.now(VN) + timedelta(days=1)).date()
+    _cancel(later)
+    again = zns_campaign(spec)  # the same day: the refusals are not due yet, nothing is resent
+    assert "QUOTA_EXHAUSTED" in again["postponed"] and send_requests(flow_sim) == 1
+
+    flow_sim.state.configure(overrides={p: "delivered" for p in over})
+    _time_passes(Ledger.from_url(campaign_env["ZNS_LEDGER_URL"]), "zquota-1", 24)
+    final = zns_campaign(spec)
+    assert "postponed" not in final and final["zns_delivered"] == 6
+    got = received(flow_sim)
+    assert [got[p]["zns"] for p in sh.valid] == [2, 2, 1, 1, 1, 1] and not any(c.get("sms") for c in got.values())

@@ -44,6 +44,7 @@ class BatchStats:
     rejected: int = 0
     ambiguous: int = 0  # still without evidence when the batch ended: a re-run resends them
     found: int = 0  # left out of a bulk answer, then found at eSMS by GetSmsSentData_V2
+    waiting: int = 0  # refused for now (-133 night, -144/-147 quota): resent at the next opening
     codes: dict[str, int] = field(default_factory=dict)
 
     def add(self, outcome: policy.SendOutcome) -> None:
@@ -53,6 +54,8 @@ class BatchStats:
             self.duplicates += outcome.duplicate
         elif outcome.unanswered:
             self.ambiguous += 1
+        elif outcome.waiting:
+            self.waiting += 1
         else:
             self.rejected += 1
 

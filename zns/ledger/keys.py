@@ -26,15 +26,18 @@ def message_key(campaign_id: str, phone: str, channel: Channel | str) -> tuple[s
     return campaign_id, phone, Channel(channel)
 
 
-def request_id(campaign_id: str, phone: str, channel: Channel | str) -> str:
+def request_id(campaign_id: str, phone: str, channel: Channel | str, wait_round: int = 0) -> str:
     """Deterministic eSMS RequestId: channel prefix + 48 base32 chars (240 bits of SHA-256).
 
     50 characters, alphabet [A-Z2-7-], stable across processes, hosts and releases. With 240 bits
     the chance of any collision among n ids is about n**2 / 2**241: for 10**12 messages that is
     below 10**-48, so a collision (which eSMS would answer 124) is not a practical concern.
+    `wait_round` n > 0 is the n-th resend of a ZNS refused "for now" (-133, -144): eSMS holds the
+    refused attempt's RequestId, so the resend needs its own; round 0 is the message's first id.
     """
     cid, ph, ch = message_key(campaign_id, phone, channel)
-    material = "\x1f".join((KEY_VERSION, cid, ph, ch.value)).encode("utf-8")
+    parts = (KEY_VERSION, cid, ph, ch.value) + ((f"wait-round-{wait_round}",) if wait_round else ())
+    material = "\x1f".join(parts).encode("utf-8")
     digest = hashlib.sha256(material).digest()[:30]
     encoded = base64.b32encode(digest).decode("ascii")  # 30 bytes -> 48 chars, no padding
     return _PREFIX[ch] + encoded

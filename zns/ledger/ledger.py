@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
+from zns import policy
 from zns.ledger.engine import make_engine, resolve_url
 from zns.ledger.migrate import upgrade
 from zns.ledger.repository import Repository
@@ -206,6 +207,20 @@ class Ledger:
         """Accepted messages that had no final status by the deadline (a late one may come)."""
         return self._move(campaign_id, channel, phones, MessageState.UNKNOWN, [MessageState.ACCEPTED])
 
+    def reopen_waiting(self, campaign_id: str, resends: Sequence[tuple[str, int, str]]) -> int:
+        """Refused-for-now ZNS due again: (phone, round, note); each gets the round's RequestId."""
+        with self.uow() as uow:
+            n = uow.repo.reopen_waiting(campaign_id, resends)
+            uow.commit()
+        return n
+
+    def end_waiting(self, campaign_id: str, phones: Sequence[str]) -> int:
+        """Refused-for-now ZNS that used up their rounds: final, without fallback."""
+        with self.uow() as uow:
+            n = uow.repo.end_waiting(campaign_id, phones)
+            uow.commit()
+        return n
+
     def _move(
         self,
         campaign_id: str,
@@ -253,6 +268,12 @@ class Ledger:
     def messages(self, campaign_id: str, channel: Channel | str | None = None) -> list[MessageRow]:
         with self.uow(write=False) as uow:
             return uow.repo.list_messages(campaign_id, Channel(channel) if channel else None)
+
+    def waiting(self, campaign_id: str) -> list[MessageRow]:
+        """ZNS refused for now (-133 night, -144/-147 quota): resent at a later opening."""
+        with self.uow(write=False) as uow:
+            rows = uow.repo.list_messages(campaign_id, Channel.ZNS, policy.FALLBACK_ZNS_STATES)
+        return [m for m in rows if policy.is_waiting(m)]
 
     def fallback_candidates(self, campaign_id: str) -> list[str]:
         with self.uow(write=False) as uow:

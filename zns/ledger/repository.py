@@ -309,6 +309,40 @@ class Repository:
             changed += result.rowcount
         return changed
 
+    def reopen_waiting(self, campaign_id: str, resends: Sequence[tuple[str, int, str]]) -> int:
+        """ZNS refused "for now" become resendable under their round's RequestId (phone, round, note)."""
+        if not resends:
+            return 0
+        stmt = (
+            sa.update(messages)
+            .where(
+                messages.c.campaign_id == campaign_id,
+                messages.c.channel == Channel.ZNS.value,
+                messages.c.phone == sa.bindparam("b_phone"),
+                messages.c.result_class == ResultClass.WAIT.value,
+                _state_is(MessageState.REJECTED, MessageState.FAILED),
+            )
+            .values(state=MessageState.RELEASED.value, request_id=sa.bindparam("b_rid"),
+                    wait_rounds=sa.bindparam("b_round"), error_message=sa.bindparam("b_note"), code=None,
+                    error_info=None, result_class=None, sms_id=None, price=None, duplicate=False, sent_at=None,
+                    final_at=None)
+        )
+        params = [{"b_phone": phone, "b_round": n, "b_note": note,
+                   "b_rid": request_id(campaign_id, phone, Channel.ZNS, n)} for phone, n, note in resends]
+        return self.conn.execute(stmt, params).rowcount
+
+    def end_waiting(self, campaign_id: str, phones: Sequence[str]) -> int:
+        """Waiting ZNS out of rounds: their refusal becomes final (permanent, no fallback)."""
+        changed = 0
+        for part in chunks(_unique(phones)):
+            changed += self.conn.execute(
+                sa.update(messages)
+                .where(messages.c.campaign_id == campaign_id, messages.c.channel == Channel.ZNS.value,
+                       messages.c.phone.in_(part), messages.c.result_class == ResultClass.WAIT.value)
+                .values(result_class=ResultClass.PERMANENT.value)
+            ).rowcount
+        return changed
+
     def set_sms_ids(self, campaign_id: str, channel: Channel, sms_ids: Mapping[str, str]) -> int:
         """Fill in SMSIDs found again after a 124 answer; a known SMSID is never replaced."""
         changed = 0
@@ -647,4 +681,5 @@ def message_row(m: Mapping[str, Any]) -> MessageRow:
         claimed_at=m["claimed_at"],
         sent_at=m["sent_at"],
         final_at=m["final_at"],
+        wait_rounds=m.get("wait_rounds") or 0,
     )

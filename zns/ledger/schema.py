@@ -103,6 +103,7 @@ messages = sa.Table(
     sa.Column("text", sa.Text, nullable=True),
     sa.Column("price", sa.Float, nullable=True),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("wait_rounds", sa.Integer, nullable=False, server_default="0"),  # migration 0005: resends after -133/-144
     sa.Column("claimed_by", sa.String(255), nullable=True),
     sa.Column("claimed_at", UTCDateTime, nullable=False),
     sa.Column("sent_at", UTCDateTime, nullable=True),

@@ -119,3 +119,4 @@ class MessageRow:
     claimed_at: datetime | None
     sent_at: datetime | None
     final_at: datetime | None
+    wait_rounds: int = 0  # resends after a "for now" refusal (zns/campaign/waiting.py)
