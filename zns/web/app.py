@@ -15,22 +15,18 @@ from urllib.parse import quote
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from zns.choices import choice_label
 from zns.home import reports_root
 from zns.recipients import RecipientsFileError
-from zns.timeutil import VN
 from zns.uploads import UploadConfigError, store_upload
-from zns.web import approval_routes, runs, suppression_routes, volume_routes
-from zns.web.account import ENV_ACCOUNT_LABEL, CatalogCache
-from zns.web.campaigns import COUNT_LABELS, campaign_view, list_campaigns
+from zns.web import approval_routes, reimport_routes, runs, suppression_routes, volume_routes
+from zns.web.account import CatalogCache
+from zns.web.campaigns import list_campaigns
 from zns.web.check import error_workbook_bytes
 from zns.web.forms import Draft, FormError, new_submission, parse_form
 from zns.web.page import build_state
-from zns.web.runlog import run_for
 from zns.web.security import (
     AUTH_COOKIE,
     CSRF_COOKIE,
@@ -43,12 +39,13 @@ from zns.web.security import (
     csrf_token,
     new_csrf_cookie,
 )
-from zns.web.settings import WebSettings
+from zns.web.settings import MULTIPART_SLACK, WebSettings
+from zns.web.status import page_templates
+from zns.web.status import status_context as read_status
 from zns.web.submit import submit_campaign
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HERE = Path(__file__).resolve().parent
-MULTIPART_SLACK = 1 << 20  # form fields and boundaries around the file in an upload request
 
 
 def _report_file(campaign_id: str, name: str) -> Path:
@@ -68,26 +65,17 @@ def _file_error(exc: RecipientsFileError) -> JSONResponse:
     return _error(exc.code, exc.message_vi)
 
 
-def _read_run(run_id: str) -> tuple[runs.RunView | None, str | None]:
-    """The flow run's view, or one line saying why Prefect could not be asked (the ledger still shows)."""
-    try:
-        return runs.read_run(run_id), None
-    except Exception as exc:  # noqa: BLE001 - no Prefect server, HTTP errors: the page still renders
-        return None, f"không đọc được lượt chạy Prefect {run_id} ({type(exc).__name__})"
-
-
 def create_app(settings: WebSettings | None = None) -> FastAPI:
     settings = settings or WebSettings.from_env()
     app = FastAPI(title="ZNS campaigns", docs_url=None, redoc_url=None, openapi_url=None)
     cache = CatalogCache(settings.catalog_ttl)
-    templates = Jinja2Templates(directory=HERE / "templates")
-    templates.env.globals.update(choice_label=choice_label, count_labels=COUNT_LABELS, vn=VN,
-                                 env_account_label=ENV_ACCOUNT_LABEL)
+    templates = page_templates()
     app.state.settings, app.state.cache = settings, cache
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(volume_routes.router)  # /volume and /volume.xlsx (báo cáo sản lượng)
     app.include_router(approval_routes.router)  # the campaign page's Duyệt / Từ chối (approval gate)
     app.include_router(suppression_routes.router)  # /suppressed: phones that refused the OA's ZNS
+    app.include_router(reimport_routes.router)  # the campaign page's "Nhập lại các dòng đã sửa"
 
     @app.middleware("http")
     async def access_token(request: Request, call_next: Any) -> Response:
@@ -216,12 +204,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         return page(request, "campaigns.html", {"items": items, "schedule": request.query_params.get("schedule")})
 
     async def status_context(campaign_id: str, run_id: str | None) -> dict[str, Any]:
-        """The campaign's ledger view and its flow run (from `?run=`, else the run the page recorded)."""
-        view = await run_in_threadpool(campaign_view, campaign_id)
-        run_id = run_id or await run_in_threadpool(run_for, campaign_id)
-        run, run_problem = await run_in_threadpool(_read_run, run_id) if run_id else (None, None)
-        final = run.final if run is not None else view.status not in ("running", "unknown")
-        return {"view": view, "run": run, "run_id": run_id or "", "final": final, "run_problem": run_problem}
+        return await run_in_threadpool(read_status, campaign_id, run_id)
 
     @app.get("/campaigns/{campaign_id}", response_class=HTMLResponse)
     async def campaign(request: Request, campaign_id: str) -> HTMLResponse:

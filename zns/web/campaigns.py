@@ -18,6 +18,7 @@ COUNT_LABELS = (  # ledger summary key → Vietnamese column title
     ("sms_delivered", "SMS tới"), ("failed", "Thất bại"), ("unknown", "Chưa rõ"), ("pending", "Đang chờ"),
 )
 LIST_LIMIT = 500
+ERROR_ROWS_FILE = "error-rows.xlsx"  # the workbook the operator corrects and re-imports
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,11 @@ class CampaignView:
     @property
     def name(self) -> str:
         return self.record.display_name if self.record is not None else self.campaign_id
+
+    @property
+    def has_error_rows(self) -> bool:
+        """Invalid rows or their workbook: the page then offers "Nhập lại các dòng đã sửa"."""
+        return self.record is not None and (bool(self.counts.get("invalid")) or ERROR_ROWS_FILE in self.files)
 
 
 def _files(campaign_id: str) -> tuple[str, ...]:

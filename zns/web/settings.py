@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 from zns.recipients import Limits
 
+MULTIPART_SLACK = 1 << 20  # form fields and boundaries around the file in an upload request
+
 
 def _int_env(name: str, default: int) -> int:
     """An integer setting; a malformed value falls back to the default rather than crash the server."""
