@@ -354,7 +354,8 @@ def test_cli_volume_json_xlsx_and_bad_input(built: tuple[str, Ledger], tmp_path:
             for r in line["rows"]] == [(d.isoformat(), *rest) for d, *rest in EXPECTED]
     assert line["totals"]["messages"] == 7 and line["totals"]["cost"] == 2050.0
     assert line["totals"]["invalid_rows"] == 3
-    assert openpyxl.load_workbook(tmp_path / "v.xlsx").sheetnames[0] == SHEET_VOLUME
+    sheets = openpyxl.load_workbook(tmp_path / "v.xlsx").sheetnames
+    assert sheets[0] == SHEET_VOLUME and sheets[-1] == "Đánh giá (Ratings)"  # as the page's /volume.xlsx
 
     text = run_cli(["volume", "--from", "2026-11-01", "--to", "2026-11-30", "--oa", "oa-2"], env)
     assert text.returncode == 0, text.stderr

@@ -328,6 +328,7 @@ def volume(
     import sqlalchemy as sa
 
     from zns.report.formatting import format_int, format_vnd
+    from zns.report.ratings import read_ratings
     from zns.report.volume import VolumeInputError, read_volume, resolve_range
     from zns.runtime import get_ledger
 
@@ -337,8 +338,8 @@ def volume(
         fail(str(exc), EXIT_BAD_INPUT)
     try:
         found = read_volume(get_ledger(), frm, to, oa_id=oa, template_id=template)
-        if xlsx is not None:
-            found.write_workbook(xlsx)
+        if xlsx is not None:  # the same workbook as the page's /volume.xlsx, ratings sheet included
+            found.write_workbook(xlsx, ratings=read_ratings(get_ledger(), frm, to, oa, template).groups)
     except sa.exc.SQLAlchemyError as exc:
         fail(f"cannot read the ledger ({type(exc).__name__}: {_one_line(exc)}) — check ZNS_LEDGER_URL",
              EXIT_CONFIG)
@@ -360,6 +361,47 @@ def volume(
                f"{format_int(totals.invalid_rows)} invalid rows")
     if xlsx is not None:
         typer.echo(f"workbook: {xlsx}")
+
+
+@app.command()
+def ratings(
+    start: str | None = typer.Option(None, "--from", help="first day the ratings were submitted, YYYY-MM-DD "
+                                     "Vietnam time (default: 29 days before --to)"),
+    end: str | None = typer.Option(None, "--to", help="last day, YYYY-MM-DD Vietnam time (default: today)"),
+    oa: str | None = typer.Option(None, "--oa", help="only this OA id"),
+    template: str | None = typer.Option(None, "--template", help="only this ZNS template id"),
+    as_json: bool = typer.Option(False, "--json", help="print the ratings as one JSON line"),
+) -> None:
+    """Ratings per OA and ZNS template across campaigns ("đánh giá"): count, average, stars, latest notes."""
+    import sqlalchemy as sa
+
+    from zns.report.formatting import format_int
+    from zns.report.ratings import STARS, format_average, read_ratings
+    from zns.report.volume import VolumeInputError, resolve_range
+    from zns.runtime import get_ledger
+
+    try:
+        frm, to = resolve_range(start, end)
+    except VolumeInputError as exc:
+        fail(str(exc), EXIT_BAD_INPUT)
+    try:
+        found = read_ratings(get_ledger(), frm, to, oa, template)
+    except sa.exc.SQLAlchemyError as exc:
+        fail(f"cannot read the ledger ({type(exc).__name__}: {_one_line(exc)}) — check ZNS_LEDGER_URL",
+             EXIT_CONFIG)
+    if as_json:
+        typer.echo(json.dumps(found.as_dict(), ensure_ascii=False))
+        return
+    typer.echo(found.title)
+    if not found.groups:
+        typer.echo("no ratings in this range — chưa có đánh giá nào trong khoảng này")
+    for g in found.groups:
+        stars = " ".join(f"{s}★ {format_int(g.stars[s])}" for s in STARS)
+        typer.echo(f"{g.oa_id:20} {g.template_id:12} {format_int(g.count):>7} ratings  average "
+                   f"{format_average(g.average):>3}  {stars}  ({format_int(g.campaigns)} campaigns)")
+        for n in g.notes:
+            typer.echo(f"    {n.submitted_vn:%Y-%m-%d %H:%M}  {n.phone}  {n.rate}★  {n.text}")
+    typer.echo(f"total: {format_int(found.count)} ratings, average {format_average(found.average)} / 5")
 
 
 @app.command()

@@ -23,18 +23,21 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.chart import BarChart, Reference
-from openpyxl.styles import Font, PatternFill
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from zns.ledger import Ledger
 from zns.timeutil import VN
+
+if TYPE_CHECKING:  # zns.report.ratings imports this module
+    from zns.report.ratings import RatingGroup
 
 VIEW = "volume_daily"
 INVALID_VIEW = "volume_invalid_daily"
@@ -103,6 +106,21 @@ INVALID_COLUMNS: tuple[tuple[str, int], ...] = (
     ("Mẫu ZNS (template_id)", 20),
     ("Dòng lỗi (invalid_rows)", 20),
 )
+SHEET_RATINGS = "Đánh giá (Ratings)"
+RATINGS_COLUMNS: tuple[tuple[str, int], ...] = (
+    ("OA (oa_id)", 22),
+    ("Mẫu ZNS (template_id)", 20),
+    ("Số chiến dịch (campaigns)", 14),
+    ("Lượt đánh giá (ratings)", 14),
+    ("Trung bình sao (average)", 14),
+    ("1 sao (1_star)", 10),
+    ("2 sao (2_stars)", 10),
+    ("3 sao (3_stars)", 10),
+    ("4 sao (4_stars)", 10),
+    ("5 sao (5_stars)", 10),
+    ("Ghi chú gần nhất (latest_notes)", 70),
+)
+AVERAGE_FORMAT = "0.0"
 TOTAL_LABEL = "Tổng cộng (total)"
 DATE_FORMAT = "dd/mm/yyyy"
 COUNT_FORMAT = "#,##0"
@@ -260,9 +278,10 @@ class VolumeReport:
                 "template_id": self.template_id, "rows": [r.as_dict() for r in self.rows],
                 "invalid": [i.as_dict() for i in self.invalid], "totals": self.totals.as_dict()}
 
-    def write_workbook(self, path: Path | str | IO[bytes]) -> None:
+    def write_workbook(self, path: Path | str | IO[bytes], *, ratings: Sequence[RatingGroup] | None = None) -> None:
+        """The workbook; with `ratings` (the same range and filters) also the ratings sheet."""
         write_volume_workbook(self.rows, path, invalid=self.invalid, title=self.title,
-                              start=self.start, end=self.end)
+                              start=self.start, end=self.end, ratings=ratings)
 
 
 # -- dates ---------------------------------------------------------------------------------------
@@ -391,9 +410,11 @@ def _total_row(ws: Worksheet, values: Sequence[object], formats: dict[int, str])
 
 def write_volume_workbook(rows: Sequence[VolumeRow], path: Path | str | IO[bytes], *,
                           invalid: Sequence[InvalidRow] = (), title: str | None = None,
-                          start: date | None = None, end: date | None = None) -> None:
-    """The volume workbook: every view row with a total, a by-day sheet with its bar chart, and
-    the invalid rows. A path is written next to itself and renamed, never left half-written."""
+                          start: date | None = None, end: date | None = None,
+                          ratings: Sequence[RatingGroup] | None = None) -> None:
+    """The volume workbook: every view row with a total, a by-day sheet with its bar chart, the
+    invalid rows and, when given, the ratings per template. A path is written next to itself and
+    renamed, never left half-written."""
     wb = Workbook()
     ws = wb.active
     assert ws is not None
@@ -431,7 +452,26 @@ def write_volume_workbook(rows: Sequence[VolumeRow], path: Path | str | IO[bytes
         bad.append([i.day, _text(i.oa_id), _text(i.template_id), i.invalid_rows])
         _formats(bad, bad.max_row, {1: DATE_FORMAT, 4: COUNT_FORMAT})
     _total_row(bad, [TOTAL_LABEL, None, None, totals.invalid_rows], {4: COUNT_FORMAT})
+    if ratings is not None:
+        _ratings_sheet(wb.create_sheet(SHEET_RATINGS), ratings)
     _save(wb, path)
+
+
+def _ratings_sheet(ws: Worksheet, groups: Sequence[RatingGroup]) -> None:
+    """One row per (OA, template): count, average, stars 1..5 and the latest notes (phones masked)."""
+    _header(ws, RATINGS_COLUMNS)
+    formats = {3: COUNT_FORMAT, 4: COUNT_FORMAT, 5: AVERAGE_FORMAT, **{c: COUNT_FORMAT for c in range(6, 11)}}
+    for g in groups:
+        notes = "\n".join(f"{n.submitted_vn:%d/%m/%Y %H:%M} {n.phone} {n.rate}★: {n.text}" for n in g.notes)
+        ws.append([_text(g.oa_id), _text(g.template_id), g.campaigns, g.count, round(g.average, 2),
+                   *(g.stars.get(s, 0) for s in range(1, 6)), _text(notes) if notes else None])
+        _formats(ws, ws.max_row, formats)
+        ws.cell(row=ws.max_row, column=len(RATINGS_COLUMNS)).alignment = Alignment(wrap_text=True, vertical="top")
+    count = sum(g.count for g in groups)
+    average = round(sum(g.average * g.count for g in groups) / count, 2) if count else None
+    _total_row(ws, [TOTAL_LABEL, None, sum(g.campaigns for g in groups), count, average,
+                    *(sum(g.stars.get(s, 0) for g in groups) for s in range(1, 6)), None],
+               formats)
 
 
 def _day_chart(ws: Worksheet, n: int, title: str | None) -> None:

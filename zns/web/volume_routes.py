@@ -1,8 +1,8 @@
 """The volume report page (`/volume`) and its workbook download (`/volume.xlsx`).
 
 A router of its own, included by `create_app`, so the app's access-token middleware covers it like
-every other route. The numbers come from `zns.report.volume` (the ledger's `volume_daily` view);
-the chart is inline SVG computed here, no script.
+every other route. The numbers come from `zns.report.volume` (the ledger's `volume_daily` view) and,
+for the ratings per template, `zns.report.ratings`; the chart is inline SVG computed here, no script.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
 from zns.report.formatting import format_int, format_vnd
+from zns.report.ratings import STARS, RatingsReport, format_average, read_ratings
 from zns.report.volume import (
     STATE_LABELS_VI,
     DayTotal,
@@ -38,7 +39,7 @@ CHART_W, CHART_H, CHART_PAD, CHART_TOP = 960, 220, 40, 12
 
 router = APIRouter()
 templates = Jinja2Templates(directory=HERE / "templates")
-templates.env.filters.update(int_vi=format_int, vnd=format_vnd)
+templates.env.filters.update(int_vi=format_int, vnd=format_vnd, stars=format_average)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,54 +107,59 @@ def _csrf(request: Request) -> str:
     return csrf_token(request.app.state.settings.secret, cookie) if cookie else ""
 
 
-def _read(start: date, end: date, filters: Filters) -> tuple[VolumeReport, list[str], list[str]]:
+def _read(start: date, end: date, filters: Filters) -> tuple[VolumeReport, RatingsReport, list[str], list[str]]:
+    """Volume and ratings under the same filters, and the filter suggestions."""
     ledger = get_ledger()
-    found = read_volume(ledger, start, end, oa_id=filters.oa_id or None, template_id=filters.template_id or None)
-    return (found, *known_filters(ledger))
+    oa_id, template_id = filters.oa_id or None, filters.template_id or None
+    found = read_volume(ledger, start, end, oa_id=oa_id, template_id=template_id)
+    rated = read_ratings(ledger, start, end, oa_id, template_id)
+    return (found, rated, *known_filters(ledger))
 
 
 @router.get("/volume", response_class=HTMLResponse)
 async def volume_page(request: Request) -> HTMLResponse:
-    """Per day × OA × template × channel × state: counts, cost and a bar per day."""
+    """Per day × OA × template × channel × state: counts, cost and a bar per day; ratings per template."""
     filters = Filters.from_request(request)
-    context: dict[str, Any] = {"filters": filters, "problem": None, "report": None, "bars": [], "top": 0,
+    context: dict[str, Any] = {"filters": filters, "problem": None, "report": None, "ratings": None,
+                               "stars": STARS, "bars": [], "top": 0,
                                "oas": [], "template_ids": [], "state_labels": STATE_LABELS_VI,
                                "chart": {"w": CHART_W, "h": CHART_H, "pad": CHART_PAD, "top": CHART_TOP},
                                "csrf": _csrf(request)}
     status = 200
     try:
         start, end = filters.resolve()
-        found, oas, template_ids = await run_in_threadpool(_read, start, end, filters)
+        found, rated, oas, template_ids = await run_in_threadpool(_read, start, end, filters)
     except VolumeInputError as exc:
         context["problem"], status = f"{exc} (BAD_DATE)", 400
     except sa.exc.SQLAlchemyError as exc:
         context["problem"], status = f"không đọc được sổ gửi — cannot read the ledger ({type(exc).__name__})", 503
     else:
         bars, top = chart_bars(found.by_day())
-        context.update(report=found, totals=found.totals, bars=bars, top=top, oas=oas, template_ids=template_ids,
-                       xlsx_href="/volume.xlsx?" + filters.query(start, end), start=start, end=end)
+        context.update(report=found, ratings=rated, totals=found.totals, bars=bars, top=top, oas=oas,
+                       template_ids=template_ids, xlsx_href="/volume.xlsx?" + filters.query(start, end),
+                       start=start, end=end)
     return templates.TemplateResponse(request, "volume.html", context, status_code=status)
 
 
-def _workbook_bytes(found: VolumeReport) -> bytes:
+def _workbook_bytes(found: VolumeReport, rated: RatingsReport) -> bytes:
     import io
 
     buffer = io.BytesIO()
-    found.write_workbook(buffer)
+    found.write_workbook(buffer, ratings=rated.groups)
     return buffer.getvalue()
 
 
 @router.get("/volume.xlsx")
 async def volume_workbook(request: Request) -> Response:
-    """The page's numbers as a workbook (same filters, same view)."""
+    """The page's numbers as a workbook (same filters, same view), ratings per template included."""
     filters = Filters.from_request(request)
     try:
         start, end = filters.resolve()
-        found, _, _ = await run_in_threadpool(_read, start, end, filters)
+        found, rated, _, _ = await run_in_threadpool(_read, start, end, filters)
     except VolumeInputError as exc:
         return JSONResponse({"error": {"code": "BAD_DATE", "message": str(exc)}}, status_code=400)
     except sa.exc.SQLAlchemyError as exc:
         return JSONResponse({"error": {"code": "LEDGER_UNAVAILABLE", "message": type(exc).__name__}}, status_code=503)
-    data = await run_in_threadpool(_workbook_bytes, found)
+    data = await run_in_threadpool(_workbook_bytes, found, rated)
     name = f"san-luong-{start.isoformat()}-{end.isoformat()}.xlsx"
     return Response(data, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}"'})
