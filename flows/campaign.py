@@ -17,6 +17,7 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.futures import PrefectFuture, as_completed
 from prefect.runtime import flow_run
+from prefect.states import Completed
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
@@ -57,6 +58,7 @@ from zns.campaign.shards import shard_count, shard_size_for
 from zns.campaign.suppression import suppress_refusers
 from zns.campaign.waiting import batches_wait, campaign_wait, reopen_due
 from zns.campaign.window import Postponement, SendWindow, quiet_hours, split_for_quota, window_for
+from zns.deploy import POSTPONED_STATE
 from zns.ledger import CampaignStatus
 from zns.outcomes import Channel
 from zns.progress import progress
@@ -285,5 +287,7 @@ def zns_campaign(spec: CampaignSpec) -> dict[str, Any]:
     if later is not None:
         line = continue_later(spec, campaign_id, run_date(), later)
         logger.info("hoãn (postponed): %s", line)
-        return finish(CampaignStatus.POSTPONED, line)
+        # Completed, named "Postponed" with the reason: the Prefect UI says why the rest waits
+        return Completed(name=POSTPONED_STATE, message=line[:2000],  # type: ignore[return-value]
+                         data=finish(CampaignStatus.POSTPONED, line))
     return finish(CampaignStatus.COMPLETED)

@@ -29,7 +29,8 @@ def continue_later(spec: CampaignSpec, campaign_id: str, run_day: date, later: P
         return later.line()
     key = f"zns-continue-{campaign_id}-{later.until:%Y%m%dT%H%M}"
     try:
-        run = schedule_campaign(continuation_spec(spec, campaign_id, run_day, later), later.until, key=key)
+        run = schedule_campaign(continuation_spec(spec, campaign_id, run_day, later), later.until, key=key,
+                                postponed=later.line())
     except DeployError as exc:
         return f"{later.line()}; chạy lại chiến dịch lúc đó (run the campaign again then: {exc})"
     return f"{later.line()}; flow run {run.id}"

@@ -159,23 +159,39 @@ def deployment_parameters(spec: CampaignSpec, deployment: str = CAMPAIGN_DEPLOYM
     return {"spec": form_parameters(spec.model_dump(mode="json", exclude={"send_at"}), schema)}
 
 
+POSTPONED_STATE = "Postponed"
+
+
+def _name_postponed(run_id: Any, at: datetime, reason: str) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.states import Scheduled
+
+    with get_client(sync_client=True) as client:
+        client.set_flow_run_state(run_id, Scheduled(scheduled_time=at.astimezone(UTC), name=POSTPONED_STATE,
+                                                    message=reason[:2000]), force=True)
+
+
 def schedule_campaign(spec: CampaignSpec, at: datetime, deployment: str = CAMPAIGN_DEPLOYMENT,
-                      key: str | None = None) -> Any:
+                      key: str | None = None, postponed: str | None = None) -> Any:
     """Create (or find) the scheduled flow run of the campaign deployment; returns the FlowRun.
-    `key` (default: the SPEC and the time) makes asking twice one run."""
+    `key` (default: the SPEC and the time) makes asking twice one run. A `postponed` reason names
+    its Scheduled state "Postponed" with the reason, so the Prefect UI says why it waits."""
     from prefect.deployments import run_deployment
 
     try:
         parameters = deployment_parameters(spec, deployment)
-        return run_deployment(
+        run = run_deployment(
             deployment,
             parameters=parameters,
             scheduled_time=at.astimezone(UTC),
             idempotency_key=key or schedule_key(spec, at),
             timeout=0,
             as_subflow=False,
-            tags=["zns", "scheduled"],
+            tags=["zns", "scheduled", *(["postponed"] if postponed else [])],
         )
+        if postponed and run.state is not None and run.state.is_scheduled():
+            _name_postponed(run.id, at, postponed)
+        return run
     except Exception as exc:  # noqa: BLE001 - the Prefect client raises several kinds here
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DeployError(

@@ -53,8 +53,10 @@ def test_quiet_hours_postpone_the_whole_campaign_to_the_next_opening(
 ) -> None:
     sh = sheet(tmp_path / "khach.xlsx", 30)
     window = _closed_window()
-    summary = zns_campaign(CampaignSpec.model_validate(
-        spec_for(sh.path, campaign_id="quiet-1", send_window=window, fallback_after=10)))
+    state = zns_campaign(CampaignSpec.model_validate(
+        spec_for(sh.path, campaign_id="quiet-1", send_window=window, fallback_after=10)), return_state=True)
+    assert state.is_completed() and state.name == "Postponed" and "QUIET_HOURS" in (state.message or "")
+    summary = state.result()
     assert send_requests(flow_sim) == 0
     assert "QUIET_HOURS" in summary["postponed"] and window["start"] in summary["postponed"]
     assert summary["unknown"] == len(sh.valid) and summary["failed"] == 0  # waiting, not failed
@@ -165,6 +167,7 @@ def test_zalo_night_refusals_wait_for_the_next_opening_then_go_again_under_new_r
     ledger = Ledger.from_url(campaign_env["ZNS_LEDGER_URL"])
     assert {o.reason_code for o in ledger.outcomes("night-1", postponed=True)} == {"-133"}
     later = _continuation("night-1")
+    assert later.state.name == "Postponed" and "-133" in later.state.message  # what the Prefect UI shows
     opening = later.expected_start_time.astimezone(VN)
     assert f"{opening:%H:%M}" == window["start"] and opening > datetime.now(VN) + timedelta(hours=20)
     _cancel(later)

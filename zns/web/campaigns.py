@@ -44,6 +44,13 @@ class CampaignView:
         return self.record.display_name if self.record is not None else self.campaign_id
 
     @property
+    def postponed(self) -> str | None:
+        """Why the rest of a postponed campaign waits, and until when (the run's own line)."""
+        if self.status != "postponed" or self.record is None:
+            return None
+        return (self.record.stats or {}).get("postponed")
+
+    @property
     def has_error_rows(self) -> bool:
         """Invalid rows or their workbook: the page then offers "Nhập lại các dòng đã sửa"."""
         return self.record is not None and (bool(self.counts.get("invalid")) or ERROR_ROWS_FILE in self.files)
