@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,10 +23,12 @@ from uuid import UUID
 from prefect import get_run_logger
 from prefect.artifacts import create_markdown_artifact
 from prefect.client.orchestration import get_client
+from prefect.context import FlowRunContext
 from prefect.exceptions import FlowPauseTimeout
-from prefect.flow_runs import pause_flow_run
-from prefect.input import RunInput
+from prefect.input import RunInput, keyset_from_paused_state
 from prefect.runtime import flow_run
+from prefect.states import Paused
+from prefect.utilities.engine import propose_state_sync
 from pydantic import Field
 
 from esms.models import ZnsTemplate
@@ -35,6 +38,7 @@ from zns.campaign.approval import (
     approval_lines,
     approval_markdown,
     approved_text,
+    cancelled_text,
     needs_approval,
     rejected_text,
     timeout_text,
@@ -60,6 +64,10 @@ class ApprovalInput(RunInput):
                       description="Ai duyệt / vì sao từ chối: hiện trong báo cáo")
 
 
+class ApprovalCancelled(CampaignStopped):
+    """The run was cancelled while it waited for approval: nothing was sent."""
+
+
 def poll_seconds() -> int:
     """How often the paused run asks Prefect whether it was resumed ($ZNS_APPROVAL_POLL_SECONDS)."""
     raw = os.environ.get("ZNS_APPROVAL_POLL_SECONDS", "").strip()
@@ -83,6 +91,35 @@ def _resumed_at() -> datetime | None:
     return state.timestamp if state is not None and state.is_running() else None
 
 
+def pause_for_input(form: type[ApprovalInput], timeout: int, poll: int) -> ApprovalInput:
+    """Prefect's pause-with-input (the UI's resume form), polled here so that a run cancelled while
+    paused ends at the next poll; Prefect's own loop would keep its worker until the timeout."""
+    context = FlowRunContext.get()
+    if context is None or context.flow_run is None:
+        raise RuntimeError("the approval gate pauses a flow run: run the campaign as one")
+    run_id = context.flow_run.id
+    proposed = Paused(timeout_seconds=timeout, reschedule=False, pause_key=PAUSE_KEY)
+    keyset = keyset_from_paused_state(proposed)
+    proposed.state_details.run_input_keyset = keyset
+    deadline = time.monotonic() + timeout
+    with get_client(sync_client=True) as client:
+        state = propose_state_sync(client, proposed, flow_run_id=run_id)
+        if state.is_running():  # resumed before: a retry of the same run
+            return form.load(keyset)
+        if not state.is_paused():
+            raise RuntimeError(f"the run cannot pause for approval: Prefect answered {state.type.value}")
+        form.save(keyset)
+        while True:
+            time.sleep(max(0.0, min(poll, deadline - time.monotonic())))
+            current = client.read_flow_run(run_id).state
+            if current is not None and current.is_running():
+                return form.load(keyset)
+            if current is None or current.is_cancelling() or current.is_final():
+                raise ApprovalCancelled(cancelled_text(current.message if current else None))
+            if time.monotonic() >= deadline:
+                raise FlowPauseTimeout("paused for approval and never resumed")
+
+
 def await_approval(spec: CampaignSpec, *, ledger: Ledger, campaign_id: str, meta: CampaignMeta, out_dir: Path,
                    error_workbook: Path | None, validation: ValidationResult, template: ZnsTemplate,
                    pre: PreflightInput, check: Preflight) -> str | None:
@@ -101,7 +138,7 @@ def await_approval(spec: CampaignSpec, *, ledger: Ledger, campaign_id: str, meta
     logger.info("chờ duyệt (APPROVAL_REQUIRED): %s; duyệt trên %s hoặc Resume trong Prefect UI, tối đa %g giờ",
                 reason.text, page, hours)
 
-    def stop(line: str) -> NoReturn:
+    def stop(line: str, status: CampaignStatus = CampaignStatus.REJECTED) -> NoReturn:
         """End the campaign as preflight does, with the decision as the report's "stopped" line.
 
         The report is built inline (`.fn`): after a timeout Prefect may already have failed the run,
@@ -111,18 +148,21 @@ def await_approval(spec: CampaignSpec, *, ledger: Ledger, campaign_id: str, meta
         files = publish_report_task.fn(done, out_dir, error_workbook, {**check.as_dict(), "ok": False, "problem": line})
         times = {"started_at": meta.started_at.isoformat() if meta.started_at else None,
                  "finished_at": done.finished_at.isoformat() if done.finished_at else None}
-        ledger.set_campaign_status(campaign_id, CampaignStatus.FAILED, {**files.summary, **times})
+        ledger.set_campaign_status(campaign_id, status, {**files.summary, **times})
         logger.info("%s", line)
-        raise CampaignStopped(line)
+        raise (ApprovalCancelled if status is CampaignStatus.CANCELLED else CampaignStopped)(line)
 
     form = ApprovalInput.with_initial_data(description=markdown)  # no values: they would drop the titles
+    ledger.set_campaign_status(campaign_id, CampaignStatus.PENDING_APPROVAL)
     try:
-        answer = pause_flow_run(wait_for_input=form, timeout=math.ceil(hours * 3600),
-                                poll_interval=poll_seconds(), key=PAUSE_KEY)
+        answer = pause_for_input(form, math.ceil(hours * 3600), poll_seconds())
     except FlowPauseTimeout:
         stop(timeout_text(hours))
+    except ApprovalCancelled as exc:
+        stop(str(exc), CampaignStatus.CANCELLED)
     if not answer.approve:
         stop(rejected_text(answer.note))
+    ledger.set_campaign_status(campaign_id, CampaignStatus.RUNNING)
     line = approved_text(answer.note, _resumed_at())
     create_markdown_artifact(f"{markdown}\n**{line}**\n", key=key, description="Kết quả duyệt (approval)")
     logger.info("%s", line)

@@ -15,14 +15,15 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
+from prefect.client.schemas.objects import FlowRun, State
 from prefect.futures import PrefectFuture, as_completed
 from prefect.runtime import flow_run
-from prefect.states import Completed
+from prefect.states import Cancelled, Completed
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
 from esms import EsmsConfigError, EsmsError
-from flows.approval import await_approval
+from flows.approval import ApprovalCancelled, await_approval
 from flows.postpone import continue_later
 from flows.shard import run_shards
 from flows.sms_fallback import sms_fallback
@@ -194,11 +195,25 @@ def todays_batches(spec: CampaignSpec, campaign_id: str, validation: ValidationR
     return zns_batches(validation, spec.batch_size)
 
 
+def mark_cancelled(flow: Any, run: FlowRun, state: State) -> None:
+    """A run cancelled mid-way (Prefect UI, the page) leaves a resumable campaign: the ledger says
+    "cancelled" instead of "running"; running the campaign again sends the rest."""
+    raw = (run.parameters or {}).get("spec")
+    spec = raw if isinstance(raw, CampaignSpec) else CampaignSpec.model_validate(raw)
+    campaign_id = campaign_id_for(spec, str(run.id))
+    ledger = get_ledger()
+    record = ledger.campaign(campaign_id)
+    if record is not None and record.status in (CampaignStatus.RUNNING, CampaignStatus.PENDING_APPROVAL):
+        ledger.set_campaign_status(campaign_id, CampaignStatus.CANCELLED, {**(record.stats or {}),
+                                                                           "cancelled": state.message or ""})
+
+
 @flow(
     name="zns-campaign",
     description="Gửi chiến dịch ZNS qua eSMS, tự chuyển SMS khi ZNS không tới (ZNS campaign with SMS fallback)",
     task_runner=ThreadPoolTaskRunner(max_workers=MAX_PARALLEL_BATCHES),
     validate_parameters=True,
+    on_cancellation=[mark_cancelled],
 )
 def zns_campaign(spec: CampaignSpec) -> dict[str, Any]:
     """Run one campaign end to end and return the one-line summary (counts add up to rows)."""
@@ -248,9 +263,12 @@ def zns_campaign(spec: CampaignSpec) -> dict[str, Any]:
     if not check.ok and split is None:
         finish(CampaignStatus.CONFIG_ERROR)
         raise CampaignStopped(check.problem)
-    approved = await_approval(spec, ledger=ledger, campaign_id=campaign_id, meta=meta, out_dir=out_dir,
-                              error_workbook=error_workbook, validation=validation, template=template, pre=pre,
-                              check=check)
+    try:
+        approved = await_approval(spec, ledger=ledger, campaign_id=campaign_id, meta=meta, out_dir=out_dir,
+                                  error_workbook=error_workbook, validation=validation, template=template,
+                                  pre=pre, check=check)
+    except ApprovalCancelled as exc:  # the run stays Cancelled: nothing was sent
+        return Cancelled(message=str(exc))  # type: ignore[return-value]
 
     wait_until(send_at)
     ctx = run_context(spec, campaign_id, sandbox=sandbox, claimed_by=flow_run.get_id() or "local")

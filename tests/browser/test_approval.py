@@ -135,7 +135,11 @@ def _resume_in_ui(page: Any, screenshots: Path) -> None:
     expect(approve).to_be_checked()
     dialog.locator("textarea, input[type='text']").first.fill("Anh Minh duyệt trong Prefect UI")
     page.screenshot(path=screenshots / "approval-04-ui-form.png", full_page=True)
-    with page.expect_response(lambda r: "/resume" in r.url) as resumed:
-        dialog.get_by_role("button", name="Resume", exact=True).click()
+    for _ in range(3):  # Prefect's SQLite answers a lock race with 503 and its UI does not retry: the operator does
+        with page.expect_response(lambda r: "/resume" in r.url) as resumed:
+            dialog.get_by_role("button", name="Resume", exact=True).click()
+        if resumed.value.status != 503:
+            break
+        page.wait_for_timeout(1000)
     assert resumed.value.ok, f"{resumed.value.status} {resumed.value.text()}"
     assert resumed.value.json().get("status") == "ACCEPT", resumed.value.text()

@@ -3,7 +3,8 @@
 A campaign above `approval.above_recipients` runs in a thread (in-process, no deployment: what
 `zns run` does) and pauses before any send; the test resumes it through Prefect's API as the
 Prefect UI form and the campaign page do: approved → it sends; rejected or timed out → nothing is
-sent, the ledger says failed and the report artifact says why.
+sent, the ledger says rejected and the report artifact says why; cancelled while paused → the
+run ends at the next poll, cancelled, with nothing sent.
 """
 
 from __future__ import annotations
@@ -138,6 +139,8 @@ def test_approved_run_sends(campaign_env: dict[str, str], flow_sim: SimulatorSer
         time.sleep(1.5)  # a moment longer: still nothing sent
         assert send_requests(flow_sim) == 0
         _ledger_writable(campaign_env["ZNS_LEDGER_URL"])
+        waiting = Ledger.from_url(campaign_env["ZNS_LEDGER_URL"]).campaign("approval-approve")
+        assert waiting is not None and waiting.status == "pending_approval"
         summary = artifact_text(f"{slugify('approval-approve', 50)}-approval", run_id)
         assert "Chờ duyệt (APPROVAL_REQUIRED)" in summary and "ABOVE_RECIPIENTS" in summary
         assert "hợp lệ (valid): 8" in summary and "ZNS mẫu" in summary and "SMS mẫu" in summary
@@ -174,7 +177,7 @@ def test_rejected_run_sends_nothing(campaign_env: dict[str, str], flow_sim: Simu
     assert "Bị từ chối (REJECTED): sai danh sách" in report
     ledger = Ledger.from_url(campaign_env["ZNS_LEDGER_URL"])
     record = ledger.campaign("approval-reject")
-    assert record is not None and record.status == "failed"
+    assert record is not None and record.status == "rejected"
     assert ledger.summary("approval-reject")["rows"] == ROWS
 
 
@@ -194,7 +197,7 @@ def test_approval_timeout_sends_nothing(campaign_env: dict[str, str], flow_sim: 
     report = artifact_text(f"{slugify('approval-timeout', 50)}-report", run_id)
     assert "Hết hạn duyệt (APPROVAL_TIMEOUT)" in report
     record = Ledger.from_url(campaign_env["ZNS_LEDGER_URL"]).campaign("approval-timeout")
-    assert record is not None and record.status == "failed"
+    assert record is not None and record.status == "rejected"
 
 
 @pytest.mark.prefect
@@ -205,3 +208,24 @@ def test_below_the_thresholds_no_pause(campaign_env: dict[str, str], flow_sim: S
     spec = _spec(tmp_path, "approval-below", above_recipients=ROWS, above_cost=None)  # 8 is not above 8
     summary = zns_campaign(spec)
     assert summary["zns_accepted"] == ROWS
+
+
+@pytest.mark.prefect
+def test_a_run_cancelled_while_it_waits_for_approval_ends_and_sends_nothing(
+    campaign_env: dict[str, str], flow_sim: SimulatorServer, tmp_path: Path,
+) -> None:
+    from zns.web import runs
+
+    spec = _spec(tmp_path, "approval-cancel")
+    with campaign_thread(spec) as out:
+        run_id = wait_paused("approval-cancel", alive=out["thread"].is_alive)
+        runs.cancel(run_id)  # the campaign page's cancel (the Prefect UI's sets the same state)
+        out["thread"].join(30)
+        assert not out["thread"].is_alive(), "the cancelled run kept waiting for approval"
+    run = wait_final(run_id)
+    assert run.state.is_cancelled()
+    assert send_requests(flow_sim) == 0
+    report = artifact_text(f"{slugify('approval-cancel', 50)}-report", run_id)
+    assert "Đã huỷ khi chờ duyệt (APPROVAL_CANCELLED)" in report
+    record = Ledger.from_url(campaign_env["ZNS_LEDGER_URL"]).campaign("approval-cancel")
+    assert record is not None and record.status == "cancelled"

@@ -22,6 +22,7 @@ ABOVE_COST = "ABOVE_COST"
 APPROVED = "APPROVED"
 REJECTED = "REJECTED"
 APPROVAL_TIMEOUT = "APPROVAL_TIMEOUT"
+APPROVAL_CANCELLED = "APPROVAL_CANCELLED"
 PAUSE_KEY = "approval"  # the run's one pause: a retry of the run finds the same decision
 INPUT_PREFIX = f"paused-{PAUSE_KEY}"  # Prefect keys the pause's inputs "<state name>-<pause key>-…"
 
@@ -100,6 +101,12 @@ def rejected_text(note: str) -> str:
 def timeout_text(timeout_hours: float | None = None) -> str:
     within = f" trong {timeout_hours:g} giờ" if timeout_hours is not None else " kịp hạn"
     return f"Hết hạn duyệt ({APPROVAL_TIMEOUT}): không ai duyệt{within}; không gửi tin nào"
+
+
+def cancelled_text(message: str | None) -> str:
+    """The run was cancelled (Prefect UI, the page's cancel) while it waited for approval."""
+    why = f" ({' '.join(message.split())})" if message and message.strip() else ""
+    return f"Đã huỷ khi chờ duyệt ({APPROVAL_CANCELLED}){why}; không gửi tin nào"
 
 
 def approved_text(note: str, at: datetime | None) -> str:

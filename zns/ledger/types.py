@@ -21,6 +21,9 @@ class CampaignStatus(StrEnum):
     FAILED = "failed"
     CONFIG_ERROR = "config_error"
     POSTPONED = "postponed"  # the rest goes out in a run scheduled for later (quiet hours, quota)
+    PENDING_APPROVAL = "pending_approval"  # paused at the approval gate, nothing sent yet
+    REJECTED = "rejected"  # the approval gate said no (or nobody answered in time): nothing sent
+    CANCELLED = "cancelled"  # its flow run was cancelled; running the campaign again resumes it
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from zns.runtime import get_ledger, report_dir
 STATUS_VI = {
     "running": "Đang chạy", "completed": "Hoàn tất", "failed": "Lỗi", "config_error": "Lỗi cấu hình",
     "scheduled": "Đã lên lịch", "unknown": "Chưa bắt đầu", "postponed": "Hoãn, gửi tiếp sau",
+    "pending_approval": "Chờ duyệt", "rejected": "Không được duyệt, không gửi", "cancelled": "Đã huỷ",
 }
 COUNT_LABELS = (  # ledger summary key → Vietnamese column title
     ("rows", "Số dòng"), ("invalid", "Dòng lỗi"), ("zns_delivered", "ZNS tới"),
