@@ -229,3 +229,24 @@ def test_a_run_cancelled_while_it_waits_for_approval_ends_and_sends_nothing(
     assert "Đã huỷ khi chờ duyệt (APPROVAL_CANCELLED)" in report
     record = Ledger.from_url(campaign_env["ZNS_LEDGER_URL"]).campaign("approval-cancel")
     assert record is not None and record.status == "cancelled"
+
+
+def test_the_cancellation_hook_marks_a_running_campaign_cancelled(campaign_env: dict[str, str],
+                                                                  tmp_path: Path) -> None:
+    from uuid import uuid4
+
+    from prefect.client.schemas.objects import FlowRun
+    from prefect.states import Cancelled
+
+    from flows.campaign import mark_cancelled
+
+    spec = _spec(tmp_path, "cancel-hook")
+    ledger = Ledger.from_url(campaign_env["ZNS_LEDGER_URL"])
+    ledger.upsert_campaign("cancel-hook", name="t", oa_id=spec.oa_id, template_id=spec.template_id)
+    run = FlowRun(id=uuid4(), flow_id=uuid4(), name="r", parameters={"spec": spec.model_dump(mode="json")})
+    mark_cancelled(None, run, Cancelled(message="huỷ trong Prefect UI"))
+    record = ledger.campaign("cancel-hook")
+    assert record is not None and record.status == "cancelled" and record.stats["cancelled"] == "huỷ trong Prefect UI"
+    ledger.set_campaign_status("cancel-hook", "completed")
+    mark_cancelled(None, run, Cancelled())  # a finished campaign keeps its status
+    assert ledger.campaign("cancel-hook").status == "completed"
