@@ -618,3 +618,24 @@ def test_a_zns_refused_for_now_is_reopened_under_a_new_request_id_then_ends(ledg
     assert rows[ps[0]].state is MessageState.DELIVERED and rows[ps[1]].wait_rounds == 1
     assert ledger.end_waiting(cid, [ps[1]]) == 1 and ledger.waiting(cid) == []
     assert ledger.messages(cid, Channel.ZNS)[1].result_class is ResultClass.PERMANENT
+
+
+def test_daily_progress_counts_messages_per_vietnam_day_of_sending(ledger: Ledger, cid: str) -> None:
+    import sqlalchemy as sa
+
+    from zns.ledger.schema import messages
+    from zns.report.days import DayProgress, day_progress
+
+    ps = phones(4)
+    ledger.claim(cid, ps, Channel.ZNS, "run-1")
+    ledger.record_send_results(cid, Channel.ZNS, sent_ok(ps[:3]) + [SendRecord(ps[3], "-144")])
+    ledger.record_delivery(cid, Channel.ZNS, [DeliveryUpdate.from_error_info(ps[0], "0")])
+    late_evening_utc = datetime(2026, 12, 1, 16, 30)  # 23:30 in Vietnam: still 1 December there
+    next_morning_utc = datetime(2026, 12, 1, 17, 30)  # 00:30 on 2 December in Vietnam
+    with ledger.engine.begin() as conn:
+        for phone, at in zip(ps, (late_evening_utc, late_evening_utc, next_morning_utc, next_morning_utc), strict=True):
+            conn.execute(sa.update(messages).where(messages.c.campaign_id == cid, messages.c.phone == phone)
+                         .values(claimed_at=at, sent_at=at if phone != ps[3] else None))
+    days = day_progress(ledger.daily_progress(cid))
+    first, second = datetime(2026, 12, 1).date(), datetime(2026, 12, 2).date()
+    assert days == (DayProgress(first, zns_sent=2, zns_delivered=1), DayProgress(second, zns_sent=1, zns_refused=1))

@@ -205,3 +205,8 @@ def test_a_quota_refusal_from_zalo_waits_for_the_next_day_and_only_those_rows_go
     assert "postponed" not in final and final["zns_delivered"] == 6
     got = received(flow_sim)
     assert [got[p]["zns"] for p in sh.valid] == [2, 2, 1, 1, 1, 1] and not any(c.get("sms") for c in got.values())
+    rows = list(openpyxl.load_workbook(final["report"], read_only=True)["Tổng quan (Summary)"].iter_rows(
+        values_only=True))
+    at = next(i for i, r in enumerate(rows) if r[0] == "Tiến độ theo ngày (per-day progress)")
+    yesterday, today = (datetime.now(VN) - timedelta(days=1)), datetime.now(VN)
+    assert [r[:3] for r in rows[at + 2: at + 4]] == [(f"{yesterday:%d/%m/%Y}", 4, 4), (f"{today:%d/%m/%Y}", 2, 2)]

@@ -6,13 +6,14 @@ computes, so `zns report ID` can rebuild the same report without a flow run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from zns.ledger import CampaignRecord, Ledger
 from zns.report import CampaignMeta, CampaignSummary, render_markdown, state_reason_table, write_workbook
+from zns.report.days import day_progress
 
 
 @dataclass(slots=True)
@@ -52,6 +53,11 @@ def _ratings(ledger: Ledger, campaign_id: str) -> str:
     return f"\n\n### Đánh giá của khách hàng (ratings)\n\n- {count} lượt đánh giá, trung bình {average:.1f} / 5 sao\n"
 
 
+def _with_days(ledger: Ledger, summary: CampaignSummary) -> CampaignSummary:
+    """The summary with its per-day progress (shown when the campaign went out over several days)."""
+    return replace(summary, days=day_progress(ledger.daily_progress(summary.meta.campaign_id)))
+
+
 def workbook_path(out_dir: Path, campaign_id: str) -> Path:
     return out_dir / f"report-{campaign_id}.xlsx"
 
@@ -67,7 +73,7 @@ def build_report(
     postponed = meta.postponed is not None
     ledger.finalize(meta.campaign_id, dry_run=meta.dry_run, postponed=postponed)
     outcomes = ledger.outcomes(meta.campaign_id, dry_run=meta.dry_run, postponed=postponed)
-    summary = CampaignSummary.from_outcomes(outcomes, meta)
+    summary = _with_days(ledger, CampaignSummary.from_outcomes(outcomes, meta))
     out_dir.mkdir(parents=True, exist_ok=True)
     workbook = write_workbook(summary, outcomes, workbook_path(out_dir, meta.campaign_id), preflight=preflight)
     return ReportFiles(
@@ -82,7 +88,7 @@ def build_report(
 def read_report(ledger: Ledger, meta: CampaignMeta, out_dir: Path) -> ReportFiles:
     """The same report computed from the ledger without writing anything (`zns report`)."""
     outcomes = ledger.outcomes(meta.campaign_id, dry_run=meta.dry_run, postponed=meta.postponed is not None)
-    summary = CampaignSummary.from_outcomes(outcomes, meta)
+    summary = _with_days(ledger, CampaignSummary.from_outcomes(outcomes, meta))
     existing = workbook_path(out_dir, meta.campaign_id)
     workbook = existing if existing.exists() else None
     return ReportFiles(workbook=workbook, markdown=_markdown(summary, None) + _ratings(ledger, meta.campaign_id),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -103,6 +103,11 @@ class Ledger:
             n = uow.repo.record_ratings(items)
             uow.commit()
             return n
+
+    def daily_progress(self, campaign_id: str) -> list[tuple[date, str, str, int]]:
+        """Messages per Vietnam day of sending, channel and state (a campaign split over days)."""
+        with self.uow(write=False) as uow:
+            return uow.repo.daily_progress(campaign_id)
 
     def rating_summary(self, campaign_id: str) -> tuple[int, float | None]:
         """(ratings, average stars) of a campaign."""

@@ -91,6 +91,13 @@ def render_markdown(summary: CampaignSummary, *, top_reasons: int = 10) -> str:
         n = summary.by_state.get(state, 0)
         out.append(f"| {state_label(state)} | {format_int(n)} | {format_pct(n, rows)} |")
     out.append(f"| **Tổng (total)** | **{format_int(rows)}** | {format_pct(rows, rows)} |")
+    if len(summary.days) > 1:
+        out += ["", "## Tiến độ theo ngày (per-day progress)", "",
+                "| Ngày (day) | ZNS đã gửi | ZNS tới | ZNS bị từ chối | SMS đã gửi | SMS tới |",
+                "|---|---:|---:|---:|---:|---:|"]
+        out += [f"| {d.day:%d/%m/%Y} | {format_int(d.zns_sent)} | {format_int(d.zns_delivered)} | "
+                f"{format_int(d.zns_refused)} | {format_int(d.sms_sent)} | {format_int(d.sms_delivered)} |"
+                for d in summary.days]
     losses = summary.top_reasons(top_reasons, _LOSS_STATES)
     if losses:
         out += [

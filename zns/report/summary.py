@@ -36,6 +36,7 @@ from esms.codes import ESMS_CODES, ZALO_CODES, CodeInfo
 from zns.outcomes import STATE_LABELS_VI, FinalState, RecipientOutcome
 from zns.policy import TRANSPORT_CODES, is_sent
 from zns.recipients.errors import ROW_CODES
+from zns.report.days import DayProgress
 
 # Order in which the final states are shown everywhere (delivered first, then the losses).
 STATE_ORDER: tuple[FinalState, ...] = (
@@ -187,6 +188,7 @@ class CampaignSummary:
     contradictions: tuple[str, ...] = field(default=())  # rows whose state and codes disagree
     contradiction_count: int = 0
     sms_cost: float = 0.0  # of total_cost; the ZNS part is zns_cost
+    days: tuple[DayProgress, ...] = field(default=())  # per Vietnam day of sending (zns/report/days.py)
 
     @classmethod
     def from_outcomes(

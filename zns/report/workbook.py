@@ -273,6 +273,14 @@ def _write_summary(wb: xlsxwriter.Workbook, ws: Worksheet, summary: CampaignSumm
     )
     put()
 
+    if len(summary.days) > 1:
+        put(_Styled("Tiến độ theo ngày (per-day progress)", f.section))
+        headers("Ngày (day)", "ZNS đã gửi (zns_sent)", "ZNS tới (zns_delivered)", "ZNS bị từ chối (zns_refused)",
+                "SMS đã gửi (sms_sent)", "SMS tới (sms_delivered)")
+        for d in summary.days:
+            put(d.day.strftime("%d/%m/%Y"), d.zns_sent, d.zns_delivered, d.zns_refused, d.sms_sent, d.sms_delivered)
+        put()
+
     put(_Styled("Lý do hàng đầu (top reasons)", f.section))
     table = state_reason_table(summary, limit=SUMMARY_TOP_REASONS)
     headers("Trạng thái (state)", "Mã (code)", "Số lượng", "Lý do")
