@@ -11,9 +11,11 @@ import json
 import logging
 import os
 import sys
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 
@@ -65,7 +67,7 @@ def _options(verbose: bool = typer.Option(False, "--verbose", "-v", help="show P
         os.environ["ZNS_VERBOSE"] = "1"
 
 
-def fail(message: str, code: int) -> None:
+def fail(message: str, code: int) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
 
@@ -314,6 +316,28 @@ def suppressed(
         typer.echo(f"{s.phone}  {s.code}  {s.campaign_id}  {s.at:%Y-%m-%d %H:%M} UTC")
 
 
+def _day_range(start: str | None, end: str | None) -> tuple[date, date]:
+    """--from/--to of the cross-campaign reports, or one line and exit 2."""
+    from zns.report.volume import VolumeInputError, resolve_range
+
+    try:
+        return resolve_range(start, end)
+    except VolumeInputError as exc:
+        fail(str(exc), EXIT_BAD_INPUT)
+
+
+@contextmanager
+def _ledger_read() -> Iterator[None]:
+    """A ledger that cannot be read is one line and exit 3, not a traceback."""
+    import sqlalchemy as sa
+
+    try:
+        yield
+    except sa.exc.SQLAlchemyError as exc:
+        fail(f"cannot read the ledger ({type(exc).__name__}: {_one_line(exc)}) — check ZNS_LEDGER_URL",
+             EXIT_CONFIG)
+
+
 @app.command()
 def volume(
     start: str | None = typer.Option(None, "--from", help="first day, YYYY-MM-DD Vietnam time (default: 29 days "
@@ -325,24 +349,17 @@ def volume(
     xlsx: Path | None = typer.Option(None, "--xlsx", help="also write the workbook to this path"),
 ) -> None:
     """Volume report across campaigns ("báo cáo sản lượng"): per day, OA, template, channel, state."""
-    import sqlalchemy as sa
-
     from zns.report.formatting import format_int, format_vnd
     from zns.report.ratings import read_ratings
-    from zns.report.volume import VolumeInputError, read_volume, resolve_range
+    from zns.report.volume import read_volume
     from zns.runtime import get_ledger
 
+    frm, to = _day_range(start, end)
     try:
-        frm, to = resolve_range(start, end)
-    except VolumeInputError as exc:
-        fail(str(exc), EXIT_BAD_INPUT)
-    try:
-        found = read_volume(get_ledger(), frm, to, oa_id=oa, template_id=template)
-        if xlsx is not None:  # the same workbook as the page's /volume.xlsx, ratings sheet included
-            found.write_workbook(xlsx, ratings=read_ratings(get_ledger(), frm, to, oa, template).groups)
-    except sa.exc.SQLAlchemyError as exc:
-        fail(f"cannot read the ledger ({type(exc).__name__}: {_one_line(exc)}) — check ZNS_LEDGER_URL",
-             EXIT_CONFIG)
+        with _ledger_read():
+            found = read_volume(get_ledger(), frm, to, oa_id=oa, template_id=template)
+            if xlsx is not None:  # the same workbook as the page's /volume.xlsx, ratings sheet included
+                found.write_workbook(xlsx, ratings=read_ratings(get_ledger(), frm, to, oa, template).groups)
     except OSError as exc:
         fail(f"cannot write {xlsx}: {exc.strerror or exc}", EXIT_BAD_INPUT)
     if as_json:
@@ -373,22 +390,13 @@ def ratings(
     as_json: bool = typer.Option(False, "--json", help="print the ratings as one JSON line"),
 ) -> None:
     """Ratings per OA and ZNS template across campaigns ("đánh giá"): count, average, stars, latest notes."""
-    import sqlalchemy as sa
-
     from zns.report.formatting import format_int
     from zns.report.ratings import STARS, format_average, read_ratings
-    from zns.report.volume import VolumeInputError, resolve_range
     from zns.runtime import get_ledger
 
-    try:
-        frm, to = resolve_range(start, end)
-    except VolumeInputError as exc:
-        fail(str(exc), EXIT_BAD_INPUT)
-    try:
+    frm, to = _day_range(start, end)
+    with _ledger_read():
         found = read_ratings(get_ledger(), frm, to, oa, template)
-    except sa.exc.SQLAlchemyError as exc:
-        fail(f"cannot read the ledger ({type(exc).__name__}: {_one_line(exc)}) — check ZNS_LEDGER_URL",
-             EXIT_CONFIG)
     if as_json:
         typer.echo(json.dumps(found.as_dict(), ensure_ascii=False))
         return

@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from esms._redact import MASK, mask_phones
 from zns.ledger import Ledger
 from zns.ledger.schema import UTCDateTime, campaigns, ratings
-from zns.report.volume import _run
+from zns.report.volume import _run, range_title
 from zns.timeutil import VN, to_vn_naive
 
 STARS = (1, 2, 3, 4, 5)
@@ -104,12 +104,7 @@ class RatingsReport:
 
     @property
     def title(self) -> str:
-        parts = [f"Đánh giá {self.start.isoformat()} → {self.end.isoformat()} (giờ VN)"]
-        if self.oa_id:
-            parts.append(f"OA {self.oa_id}")
-        if self.template_id:
-            parts.append(f"mẫu {self.template_id}")
-        return ", ".join(parts)
+        return range_title("Đánh giá", self.start, self.end, self.oa_id, self.template_id)
 
     def as_dict(self) -> dict[str, Any]:
         """The CLI's --json line: filters, every group and the totals."""

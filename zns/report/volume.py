@@ -265,12 +265,7 @@ class VolumeReport:
 
     @property
     def title(self) -> str:
-        parts = [f"Sản lượng {self.start.isoformat()} → {self.end.isoformat()} (giờ VN)"]
-        if self.oa_id:
-            parts.append(f"OA {self.oa_id}")
-        if self.template_id:
-            parts.append(f"mẫu {self.template_id}")
-        return ", ".join(parts)
+        return range_title("Sản lượng", self.start, self.end, self.oa_id, self.template_id)
 
     def as_dict(self) -> dict[str, Any]:
         """The CLI's --json line: filters, every row, invalid rows and totals."""
@@ -285,6 +280,16 @@ class VolumeReport:
 
 
 # -- dates ---------------------------------------------------------------------------------------
+
+
+def range_title(what: str, start: date, end: date, oa_id: str | None, template_id: str | None) -> str:
+    """The heading of a cross-campaign report: what, the Vietnam days, and the filters."""
+    parts = [f"{what} {start.isoformat()} → {end.isoformat()} (giờ VN)"]
+    if oa_id:
+        parts.append(f"OA {oa_id}")
+    if template_id:
+        parts.append(f"mẫu {template_id}")
+    return ", ".join(parts)
 
 
 def vn_today() -> date:
