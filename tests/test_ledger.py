@@ -639,3 +639,20 @@ def test_daily_progress_counts_messages_per_vietnam_day_of_sending(ledger: Ledge
     days = day_progress(ledger.daily_progress(cid))
     first, second = datetime(2026, 12, 1).date(), datetime(2026, 12, 2).date()
     assert days == (DayProgress(first, zns_sent=2, zns_delivered=1), DayProgress(second, zns_sent=1, zns_refused=1))
+
+
+def test_top_reasons_group_the_rows_that_did_not_get_their_zns(ledger: Ledger, cid: str) -> None:
+    ps = phones(4)
+    ledger.record_recipients(cid, [RecipientRow(row_no=i + 2, phone=p) for i, p in enumerate(ps)]
+                             + [RecipientRow(row_no=9, phone="0123", valid=False, invalid_code="BAD_PHONE",
+                                             invalid_reason_vi="sai số")])
+    ledger.claim(cid, ps, Channel.ZNS, "run-1")
+    ledger.record_send_results(cid, Channel.ZNS, sent_ok(ps[:2]) + [SendRecord(p, "-133") for p in ps[2:]])
+    ledger.record_delivery(cid, Channel.ZNS, [DeliveryUpdate.from_error_info(ps[0], "0"),
+                                              DeliveryUpdate.from_error_info(ps[1], "-108")])
+    ledger.finalize(cid)
+    assert ledger.top_reasons(cid) == [("unknown", "-133", ledger.outcomes(cid)[2].reason_vi, 2),
+                                       ("failed", "-108", ledger.outcomes(cid)[1].reason_vi, 1),
+                                       ("invalid", "BAD_PHONE", "sai số", 1)]
+    counts = ledger.summary(cid)
+    assert counts["zns_cost"] == 400.0 and counts["sms_cost"] == 0.0 and counts["cost"] == 400.0

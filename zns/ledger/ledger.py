@@ -109,6 +109,11 @@ class Ledger:
         with self.uow(write=False) as uow:
             return uow.repo.daily_progress(campaign_id)
 
+    def top_reasons(self, campaign_id: str, limit: int = 10) -> list[tuple[str, str, str, int]]:
+        """Why rows did not get their ZNS (state, code, reason, rows), largest first, for the page."""
+        with self.uow(write=False) as uow:
+            return uow.repo.top_reasons(campaign_id, limit)
+
     def rating_summary(self, campaign_id: str) -> tuple[int, float | None]:
         """(ratings, average stars) of a campaign."""
         with self.uow(write=False) as uow:

@@ -541,14 +541,31 @@ class Repository:
             .where(m.campaign_id == campaign_id)
             .group_by(m.channel)
         )
-        counts.update(zns_claimed=0, zns_accepted=0, sms_claimed=0, sms_sent=0, cost=0.0)
+        counts.update(zns_claimed=0, zns_accepted=0, sms_claimed=0, sms_sent=0, cost=0.0, zns_cost=0.0, sms_cost=0.0)
         for channel, n, n_accepted, cost in self.conn.execute(stmt2):
             if channel == Channel.ZNS.value:
-                counts.update(zns_claimed=n, zns_accepted=int(n_accepted or 0))
+                counts.update(zns_claimed=n, zns_accepted=int(n_accepted or 0), zns_cost=float(cost or 0.0))
             else:
-                counts.update(sms_claimed=n, sms_sent=int(n_accepted or 0))
+                counts.update(sms_claimed=n, sms_sent=int(n_accepted or 0), sms_cost=float(cost or 0.0))
             counts["cost"] += float(cost or 0.0)
         return counts
+
+    def top_reasons(self, campaign_id: str, limit: int) -> list[tuple[str, str, str, int]]:
+        """(final state, code, Vietnamese reason, rows) of the rows that did not simply get their ZNS,
+        largest first: why rows were invalid, failed, are unknown, or went by SMS."""
+        col = recipients.c
+        state = sa.case((sa.not_(col.valid), "invalid"), else_=col.final_state)
+        code = sa.case((sa.not_(col.valid), col.invalid_code), else_=col.reason_code)
+        label = sa.case((sa.not_(col.valid), col.invalid_reason_vi), else_=col.reason_vi)
+        stmt = (
+            sa.select(state, code, sa.func.min(label), sa.func.count().label("n"))
+            .where(col.campaign_id == campaign_id, sa.or_(sa.not_(col.valid), sa.and_(
+                col.final_state.is_not(None), col.final_state != "zns_delivered")))
+            .group_by(state, code)
+            .order_by(sa.desc("n"), state, code)
+            .limit(limit)
+        )
+        return [(str(s), c or "", lbl or "", int(n)) for s, c, lbl, n in self.conn.execute(stmt)]
 
     # -- blocklist ---------------------------------------------------------------------------
 

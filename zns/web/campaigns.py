@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from zns.ledger import CampaignRecord
+from zns.outcomes import STATE_LABELS_VI, FinalState
 from zns.runtime import get_ledger, report_dir
 
 STATUS_VI = {
@@ -31,6 +32,7 @@ class CampaignView:
     counts: dict[str, Any] = field(default_factory=dict)
     files: tuple[str, ...] = ()
     ratings: tuple[int, float | None] = (0, None)  # count and average stars (ZNS/GetRating)
+    reasons: tuple[tuple[str, str, str, int], ...] = ()  # (state label, code, reason, rows), largest first
 
     @property
     def status(self) -> str:
@@ -67,8 +69,11 @@ def campaign_view(campaign_id: str) -> CampaignView:
     ledger = get_ledger()
     record = ledger.campaign(campaign_id)
     counts = ledger.summary(campaign_id) if record is not None else {}
-    ratings = ledger.rating_summary(campaign_id) if record is not None else (0, None)
-    return CampaignView(campaign_id, record, counts, _files(campaign_id), ratings)
+    if record is None:
+        return CampaignView(campaign_id, record, counts, _files(campaign_id))
+    reasons = tuple((STATE_LABELS_VI.get(FinalState(state), state), code, label, n)
+                    for state, code, label, n in ledger.top_reasons(campaign_id))
+    return CampaignView(campaign_id, record, counts, _files(campaign_id), ledger.rating_summary(campaign_id), reasons)
 
 
 def list_campaigns(limit: int = LIST_LIMIT) -> list[CampaignView]:
