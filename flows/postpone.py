@@ -3,10 +3,13 @@ campaign scheduled on the `zns-campaign` deployment for the next opening (zns/ca
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
-from zns.campaign.window import Postponement
+from zns.campaign.reimport_spec import stored_spec
+from zns.campaign.waiting import campaign_wait
+from zns.campaign.window import Postponement, window_for
 from zns.deploy import DeployError, schedule_campaign
+from zns.ledger import CampaignStatus, Ledger
 from zns.spec import CampaignSpec
 from zns.timeutil import VN
 
@@ -34,3 +37,21 @@ def continue_later(spec: CampaignSpec, campaign_id: str, run_day: date, later: P
     except DeployError as exc:
         return f"{later.line()}; chạy lại chiến dịch lúc đó (run the campaign again then: {exc})"
     return f"{later.line()}; flow run {run.id}"
+
+
+def postpone_late_refusals(ledger: Ledger, campaign_id: str) -> str | None:
+    """A refusal for now settled after its run ended (a late -133, -144): the continuation the run
+    would have scheduled, and the campaign "postponed"; the line, or None when nothing waits."""
+    row = ledger.campaign(campaign_id)
+    if row is None or row.dry_run or row.status != CampaignStatus.COMPLETED or not ledger.waiting(campaign_id):
+        return None
+    try:
+        spec = stored_spec(ledger, campaign_id)
+        later = campaign_wait(ledger, campaign_id, window_for(spec), datetime.now(UTC))
+    except ValueError as exc:  # the stored SPEC no longer validates: the operator runs it again
+        return f"ZNS tạm bị từ chối chờ gửi lại; chạy lại chiến dịch để gửi ({exc})"
+    if later is None:
+        return None
+    line = continue_later(spec, campaign_id, row.created_at.astimezone(VN).date(), later)
+    ledger.set_campaign_status(campaign_id, CampaignStatus.POSTPONED, {**(row.stats or {}), "postponed": line})
+    return line

@@ -13,6 +13,7 @@ from typing import Any
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 
+from flows.postpone import postpone_late_refusals
 from flows.tasks.reconcile import find_campaigns_task, pull_ratings_task, reconcile_campaign_task
 from flows.tasks.report import publish_report_task
 from zns.campaign.reconcile import (
@@ -46,6 +47,8 @@ def zns_reconcile(days: int = RECONCILE_DAYS, account: str | None = None) -> lis
     summaries: list[ReconcileSummary] = []
     for campaign_id in found:
         summary = reconcile_campaign_task(campaign_id, account, claimed_by)
+        if (line := postpone_late_refusals(ledger, campaign_id)) is not None:
+            logger.info("hoãn (postponed) %s: %s", campaign_id, line)
         row = ledger.campaign(campaign_id)
         if row is not None and needs_report(summary, row):
             out_dir = report_dir(campaign_id)

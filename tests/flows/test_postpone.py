@@ -210,3 +210,29 @@ def test_a_quota_refusal_from_zalo_waits_for_the_next_day_and_only_those_rows_go
     at = next(i for i, r in enumerate(rows) if r[0] == "Tiến độ theo ngày (per-day progress)")
     yesterday, today = (datetime.now(VN) - timedelta(days=1)), datetime.now(VN)
     assert [r[:3] for r in rows[at + 2: at + 4]] == [(f"{yesterday:%d/%m/%Y}", 4, 4), (f"{today:%d/%m/%Y}", 2, 2)]
+
+
+@pytest.mark.prefect
+def test_a_night_refusal_settled_by_reconcile_gets_the_continuation_the_run_would_have_scheduled(
+    deployed: LocalPrefect, campaign_env: dict[str, str], flow_sim: SimulatorServer, tmp_path: Path,
+) -> None:
+    from flows.reconcile import zns_reconcile
+
+    window = _open_window()
+    flow_sim.state.configure(night=window, late_outcomes=["night"], late_delay=30.0)
+    sh = sheet(tmp_path / "khach.xlsx", 4, invalid_every=0)
+    summary = zns_campaign(CampaignSpec.model_validate(
+        spec_for(sh.path, campaign_id="late-night-1", send_window=window, fallback_after=0)))
+    assert "postponed" not in summary and summary["unknown"] == 4  # no final status by the deadline
+    ledger = Ledger.from_url(campaign_env["ZNS_LEDGER_URL"])
+    assert ledger.campaign("late-night-1").status == "completed"
+
+    flow_sim.state.advance(60)  # Zalo's -133 arrives late
+    zns_reconcile()
+    record = ledger.campaign("late-night-1")
+    assert record.status == "postponed" and "4 tin -133" in record.stats["postponed"]
+    assert {o.reason_code for o in ledger.outcomes("late-night-1")} == {"-133"}
+    later = _continuation("late-night-1")
+    assert later.state.name == "Postponed" and f"{later.expected_start_time.astimezone(VN):%H:%M}" == window["start"]
+    _cancel(later)
+    assert not any(c.get("sms") for c in received(flow_sim).values())

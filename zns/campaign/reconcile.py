@@ -112,8 +112,10 @@ def context_for(row: CampaignRecord, claimed_by: str) -> CampaignContext:
 
 def report_meta(row: CampaignRecord) -> CampaignMeta:
     """Report header for a republished report: the campaign as stored, "finished" = now."""
+    postponed = (row.stats or {}).get("postponed") if row.status == "postponed" else None
     return CampaignMeta(row.campaign_id, row.display_name, row.template_id, row.oa_id,
-                        started_at=row.created_at, finished_at=utcnow(), dry_run=row.dry_run)
+                        started_at=row.created_at, finished_at=utcnow(), dry_run=row.dry_run,
+                        postponed=str(postponed) if postponed else None)
 
 
 def needs_report(summary: ReconcileSummary, row: CampaignRecord | None) -> bool:
@@ -130,7 +132,8 @@ def store_report_stats(ledger: Ledger, campaign_id: str, stats: dict[str, Any]) 
     just before so a campaign run finishing meanwhile keeps its own status."""
     row = ledger.campaign(campaign_id)
     if row is not None:
-        ledger.set_campaign_status(campaign_id, row.status, stats)
+        kept = {k: v for k, v in (row.stats or {}).items() if k == "postponed" and row.status == "postponed"}
+        ledger.set_campaign_status(campaign_id, row.status, {**stats, **kept})
 
 
 def _add(summary: ReconcileSummary, stats: DeliveryStats) -> None:
