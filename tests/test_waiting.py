@@ -49,7 +49,8 @@ def test_a_night_refusal_waits_for_the_next_opening_and_is_due_inside_it() -> No
 
 def test_a_quota_refusal_is_due_on_the_next_vietnam_day() -> None:
     quota = refused("-144", vn(1, 16), delivery=False)
-    assert not is_due(quota, None, vn(1, 20)) and is_due(quota, None, vn(2, 0, 10))
+    assert not is_due(quota, None, vn(1, 20)) and is_due(quota, None, vn(2, 7, 10))
+    assert not is_due(quota, None, vn(2, 0, 10))  # a new day, but Zalo's night: wait for the morning
     assert retry_at("QUOTA_EXHAUSTED", None, vn(1, 16)) == vn(2, 7).astimezone(UTC)
 
 

@@ -189,7 +189,8 @@ def test_a_quota_refusal_from_zalo_waits_for_the_next_day_and_only_those_rows_go
     sh = sheet(tmp_path / "khach.xlsx", 6, invalid_every=0)
     over = sh.valid[:2]
     flow_sim.state.configure(overrides={**{p: "delivered" for p in sh.valid}, **{p: "quota" for p in over}})
-    spec = CampaignSpec.model_validate(spec_for(sh.path, campaign_id="zquota-1", fallback_after=10))
+    spec = CampaignSpec.model_validate(spec_for(sh.path, campaign_id="zquota-1", fallback_after=10,
+                                                send_window=_open_window()))  # sending hours now, whatever the clock
     summary = zns_campaign(spec)
     assert "QUOTA_EXHAUSTED" in summary["postponed"] and "2 tin -144" in summary["postponed"]
     assert summary["zns_delivered"] == 4 and summary["unknown"] == 2

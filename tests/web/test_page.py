@@ -183,7 +183,8 @@ def test_campaign_list_and_detail_from_the_ledger(page: Page, web_env: dict[str,
     detail = page.client.get("/campaigns/cli-campaign-1").text
     assert 'data-key="rows">2<' in detail and 'data-key="invalid">1<' in detail and 'id="postponed"' not in detail
     reasons = re.search(r'<table id="reasons">.*?</table>', detail, re.S).group(0)
-    assert '<tr data-code="BAD_PHONE"><td>Không hợp lệ</td><td><code>BAD_PHONE</code></td><td>sai</td><td>1</td>' in reasons
+    row = '<tr data-code="BAD_PHONE"><td>Không hợp lệ</td><td><code>BAD_PHONE</code></td><td>sai</td><td>1</td>'
+    assert row in reasons
     assert 'id="cost-per-channel"' in detail
     line = "Ngoài khung giờ gửi 07:00-21:30 (quiet hours); gửi tiếp lúc 07:00 02/12/2026 giờ Việt Nam (QUIET_HOURS)"
     ledger.set_campaign_status("cli-campaign-1", "postponed", {"postponed": line})

@@ -55,11 +55,12 @@ def retry_at(kind: str, window: SendWindow | None, now: datetime) -> datetime:
 
 
 def is_due(msg: MessageRow, window: SendWindow | None, now: datetime) -> bool:
-    """A night refusal is due inside a later opening; a quota refusal on a later Vietnam day."""
+    """A night refusal is due inside a later opening; a quota refusal on a later Vietnam day, in
+    sending hours (a rerun just after midnight would meet Zalo's night)."""
     tried = msg.sent_at or msg.claimed_at or now
-    if kind_of(wait_code(msg)) == QUOTA:
-        return now.astimezone(VN).date() > tried.astimezone(VN).date()
     hours = window or DEFAULT_WINDOW
+    if kind_of(wait_code(msg)) == QUOTA:
+        return now.astimezone(VN).date() > tried.astimezone(VN).date() and hours.contains(now)
     return hours.contains(now) and tried < _opening_start(hours, now)
 
 
