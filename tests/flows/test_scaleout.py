@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import psutil
 import pytest
 import sqlalchemy as sa
@@ -24,6 +23,7 @@ from tests.conftest import TEST_SERVER_SETTINGS, _free_port
 from tests.flows.support import (
     check_campaign,
     fresh_pg_database,
+    prefect_api,
     sheet,
     spec_for,
     start_cli,
@@ -56,10 +56,8 @@ def pg_prefect(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPrefec
 
 
 def _shard_runs(api: str) -> list[dict[str, Any]]:
-    reply = httpx.post(f"{api}/flow_runs/filter", json={"flow_runs": {"tags": {"all_": ["shard"]}}, "limit": 50},
-                       timeout=10)
-    reply.raise_for_status()
-    return list(reply.json())
+    return list(prefect_api("POST", f"{api}/flow_runs/filter",
+                            json={"flow_runs": {"tags": {"all_": ["shard"]}}, "limit": 50}))
 
 
 def _runs_under(worker: Worker, runs: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -18,7 +18,7 @@ import pytest
 
 from esms_sim.server import SimulatorServer
 from tests.conftest import _free_port
-from tests.flows.support import make_sheet, spec_for, write_spec
+from tests.flows.support import make_sheet, prefect_api, spec_for, write_spec
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,9 +40,7 @@ def zns(args: list[str], env: dict[str, str], cwd: Path, timeout: float = 300) -
 
 
 def flow_runs(port: str) -> list[dict[str, object]]:
-    reply = httpx.post(f"http://127.0.0.1:{port}/api/flow_runs/filter", json={"limit": 50}, timeout=10)
-    reply.raise_for_status()
-    return list(reply.json())
+    return list(prefect_api("POST", f"http://127.0.0.1:{port}/api/flow_runs/filter", json={"limit": 50}))
 
 
 def wait_for(check: Callable[[], bool], timeout: float, what: str) -> None:
@@ -63,11 +61,11 @@ def answers(url: str) -> bool:
 
 def run_reconcile(api: str) -> dict[str, object]:
     """Start the stack's zns-reconcile deployment now (as its 15-minute schedule does); wait for it."""
-    deployment = httpx.get(f"{api}/deployments/name/zns-reconcile/zns-reconcile", timeout=10).json()
-    run = httpx.post(f"{api}/deployments/{deployment['id']}/create_flow_run", json={}, timeout=10).json()
+    deployment = prefect_api("GET", f"{api}/deployments/name/zns-reconcile/zns-reconcile")
+    run = prefect_api("POST", f"{api}/deployments/{deployment['id']}/create_flow_run", json={})
 
     def final() -> bool:
-        run.update(httpx.get(f"{api}/flow_runs/{run['id']}", timeout=10).json())
+        run.update(prefect_api("GET", f"{api}/flow_runs/{run['id']}"))
         return run["state"]["type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED")
 
     wait_for(final, 180, "the zns-reconcile run on the stack's worker")
@@ -107,7 +105,7 @@ def test_the_homes_stack_serves_campaigns_run_from_any_folder(home_env: dict[str
     api = f"http://127.0.0.1:{home_env['ZNS_PREFECT_PORT']}/api"
     try:
         wait_for(lambda: up.poll() is None and answers(web + "/health"), 240, "zns up's web server")
-        deployments = httpx.post(f"{api}/deployments/filter", json={}, timeout=10).json()
+        deployments = prefect_api("POST", f"{api}/deployments/filter", json={})
         assert {d["name"] for d in deployments} >= {"zns-campaign", "zns-reconcile", "birthday-greetings",
                                                     "zns-refresh-form"}
         status = zns(["status"], home_env, cwd=tmp_path).stdout
