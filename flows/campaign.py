@@ -195,6 +195,17 @@ def todays_batches(spec: CampaignSpec, campaign_id: str, validation: ValidationR
     return zns_batches(validation, spec.batch_size)
 
 
+def resend_refused(campaign_id: str, window: SendWindow | None) -> None:
+    """ZNS Zalo refused for now in an earlier run (-133, -144) go again once due, before the preflight
+    counts what is to send (zns/campaign/waiting.py)."""
+    now = datetime.now(UTC)
+    if window is not None and not window.contains(now):
+        return
+    reopened, ended = reopen_due(get_ledger(), campaign_id, window, now)
+    if reopened or ended:
+        get_run_logger().info("ZNS refused for now earlier: %d sent again, %d out of resends (final)", reopened, ended)
+
+
 def mark_cancelled(flow: Any, run: FlowRun, state: State) -> None:
     """A run cancelled mid-way (Prefect UI, the page) leaves a resumable campaign: the ledger says
     "cancelled" instead of "running"; running the campaign again sends the rest."""
@@ -238,10 +249,8 @@ def zns_campaign(spec: CampaignSpec) -> dict[str, Any]:
     if not spec.dry_run and (held := suppress_refusers(ledger, campaign_id, spec.oa_id,
                                                         (r.phone for r in validation.valid))):
         logger.info("%d recipients refused this OA's ZNS before: no ZNS, only the SMS fallback", held)
-    if not spec.dry_run and (window is None or window.contains(datetime.now(UTC))):
-        reopened, ended = reopen_due(ledger, campaign_id, window, datetime.now(UTC))
-        if reopened or ended:
-            logger.info("ZNS refused for now earlier: %d sent again, %d out of resends (final)", reopened, ended)
+    if not spec.dry_run:
+        resend_refused(campaign_id, window)
     pre = preflight_input(ledger, campaign_id, validation, sms_template)
     check = preflight_task(spec, template, pre.sample, pre.sms_sample, pre.to_send)
 
