@@ -210,8 +210,10 @@ def _remove_quietly(fs: Any, target: str) -> None:
         fs.rm(target)
 
 
-def _checked_temp(suffix: str, folder: Path, chunks: Iterable[bytes], limits: Limits) -> tuple[Path, str, list[str]]:
-    """The upload in a temp file of `folder`, checked; (temp, sha256, sheets). Refused: no temp left."""
+def _checked_temp(filename: str, suffix: str, folder: Path, chunks: Iterable[bytes],
+                  limits: Limits) -> tuple[Path, str, list[str]]:
+    """The upload in a temp file of `folder`, checked; (temp, sha256, sheets). Refused: no temp left,
+    and the refusal names the operator's file, not the temp file."""
     fd, name = tempfile.mkstemp(prefix=".incoming-", suffix=suffix, dir=folder)
     os.close(fd)
     temp = Path(name)
@@ -219,6 +221,11 @@ def _checked_temp(suffix: str, folder: Path, chunks: Iterable[bytes], limits: Li
         digest = _write_capped(chunks, temp, limits)
         kind = check_file(temp, limits)
         return temp, digest, sheet_names(temp, kind, limits)
+    except RecipientsFileError as exc:
+        temp.unlink(missing_ok=True)
+        shown = Path(filename).name or "file"
+        message = exc.message_vi.replace(str(temp), shown).replace(temp.name, shown)
+        raise RecipientsFileError(exc.code, message) from None
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
@@ -228,7 +235,7 @@ def store_upload(filename: str, chunks: Iterable[bytes], limits: Limits) -> Stor
     """Check an uploaded file and keep it under its content hash; RecipientsFileError when refused."""
     suffix = _suffix(filename)
     folder, url = uploads_dir(), remote_url()
-    temp, digest, sheets = _checked_temp(suffix, folder, chunks, limits)
+    temp, digest, sheets = _checked_temp(filename, suffix, folder, chunks, limits)
     upload_id = digest + suffix
     try:
         if url is not None:

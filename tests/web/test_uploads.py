@@ -75,6 +75,7 @@ def _refused(page: Page, name: str, data: bytes, code: str) -> None:
     error = response.json()["error"]
     assert error["code"] == code and code in FILE_CODES
     assert error["message"] and "\n" not in error["message"] and "Traceback" not in error["message"]
+    assert ".incoming-" not in error["message"], "the refusal names a temp file, not the operator's"
     assert page.stored() == before, "a refused file left something in the uploads folder"
     assert page.sends() == sends
 
