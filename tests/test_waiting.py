@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime, time
 
 from esms.codes import ResultClass
@@ -55,10 +56,10 @@ def test_a_quota_refusal_is_due_on_the_next_vietnam_day() -> None:
 
 
 def test_the_postponement_names_counts_and_codes_and_takes_the_earliest_retry() -> None:
-    later = postponement(["-133", "-133", "-144"], None, vn(1, 23))
+    later = postponement(Counter({"-133": 2, "-144": 1}), None, vn(1, 23))
     assert later is not None and later.code == "QUIET_HOURS" and later.until == vn(2, 7).astimezone(UTC)
     assert "2 tin -133" in later.reason_vi and "1 tin -144" in later.reason_vi
-    assert postponement([], None, vn(1, 23)) is None
+    assert postponement(Counter(), None, vn(1, 23)) is None
     stats = BatchStats(codes={"100": 3, "-133": 2}, accepted=3, waiting=2)
     stopped = batches_wait([stats], None, vn(1, 23))
     assert stopped is not None and "2 tin -133" in stopped.reason_vi

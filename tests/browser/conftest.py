@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -58,3 +59,18 @@ def save_failure_screenshots(context: Any, screenshots: Path) -> None:
     """What every open page of the browser showed when a test failed (99-failure.png)."""
     for page in context.pages:
         page.screenshot(path=screenshots / "99-failure.png", full_page=True)
+
+
+@contextmanager
+def browser_session(context: Any, screenshots: Path, *servers: Any) -> Iterator[None]:
+    """A browser test's body: failure screenshots when it fails, then the browser context and
+    the servers it used (worker, web) are stopped whatever happened."""
+    try:
+        yield
+    except BaseException:
+        save_failure_screenshots(context, screenshots)
+        raise
+    finally:
+        context.close()
+        for server in servers:
+            server.stop()

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from esms_sim.server import SimulatorServer
-from tests.browser.conftest import save_failure_screenshots
+from tests.browser.conftest import browser_session
 from tests.browser.test_run_form import WebServer
 from tests.flows.support import make_sheet, send_requests, spec_for
 from tests.flows.test_approval import artifact_text, flow_run, wait_final
@@ -66,7 +66,7 @@ def test_approval_from_the_campaign_page_and_the_prefect_ui(
     context = browser.new_context(viewport={"width": 1300, "height": 1000}, locale="vi-VN",
                                   timezone_id="Asia/Ho_Chi_Minh")
     started = time.monotonic()
-    try:
+    with browser_session(context, screenshots, worker, web):
         on_page = _start(tmp_path, "approval-page")
         in_ui = _start(tmp_path, "approval-ui")
 
@@ -110,13 +110,6 @@ def test_approval_from_the_campaign_page_and_the_prefect_ui(
         ui.get_by_text("Completed").first.wait_for(timeout=30_000)
         ui.screenshot(path=screenshots / "approval-05-ui-completed.png", full_page=True)
         print(f"approval browser test: {time.monotonic() - started:.1f} s")
-    except BaseException:
-        save_failure_screenshots(context, screenshots)
-        raise
-    finally:
-        context.close()
-        worker.stop()
-        web.stop()
 
 
 def _resume_in_ui(page: Any, screenshots: Path) -> None:

@@ -18,7 +18,7 @@ import openpyxl
 import pytest
 
 from esms_sim.server import SimulatorServer
-from tests.browser.conftest import save_failure_screenshots
+from tests.browser.conftest import browser_session
 from tests.browser.test_run_form import WebServer
 from zns.deploy import start_worker
 from zns.localprefect import LocalPrefect
@@ -147,7 +147,7 @@ def test_operator_runs_campaigns_from_the_campaign_page(
     context = browser.new_context(viewport={"width": 1300, "height": 1000}, locale="vi-VN", accept_downloads=True,
                                   timezone_id="Asia/Ho_Chi_Minh")
     started = time.monotonic()
-    try:
+    with browser_session(context, screenshots, worker, web):
         first = _start_page(context, web, "Trang chiến dịch — hẹn giờ")
         _run_one(first, web, screenshots, tmp_path)
         assert first.locator("#run-link").get_attribute("href").startswith(f"{deployed.ui_url}/runs/flow-run/")
@@ -182,10 +182,3 @@ def test_operator_runs_campaigns_from_the_campaign_page(
         assert listing.locator("#campaigns tbody tr").count() >= 2
         listing.screenshot(path=screenshots / "campaign-page-08-list.png", full_page=True)
         print(f"campaign page browser test: {time.monotonic() - started:.1f} s at {datetime.now():%H:%M:%S}")
-    except BaseException:
-        save_failure_screenshots(context, screenshots)
-        raise
-    finally:
-        context.close()
-        worker.stop()
-        web.stop()

@@ -22,7 +22,7 @@ import openpyxl
 import pytest
 
 from esms_sim.server import SimulatorServer
-from tests.browser.conftest import save_failure_screenshots
+from tests.browser.conftest import browser_session
 from tests.conftest import _free_port
 from tests.flows.support import make_sheet
 from zns.deploy import refresh_form, start_worker
@@ -208,7 +208,7 @@ def test_operator_schedules_campaign_from_the_run_form(
     web = WebServer().start()  # the product's web server: the report artifacts link to it
     worker = start_worker(deployed.api_url, tmp_path / "worker.log", {**campaign_env, "ZNS_WEB_PORT": str(web.port)})
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="vi-VN", accept_downloads=True)
-    try:
+    with browser_session(context, screenshots, worker, web):
         page = context.new_page()
         cdp = context.new_cdp_session(page)
         cdp.send("Emulation.setTimezoneOverride", {"timezoneId": VN_TZ})
@@ -304,10 +304,3 @@ def test_operator_schedules_campaign_from_the_run_form(
         download.value.save_as(saved)
         assert saved.name == f"report-{campaign_id}.xlsx"
         assert len(openpyxl.load_workbook(saved, read_only=True).sheetnames) == 3
-    except BaseException:
-        save_failure_screenshots(context, screenshots)
-        raise
-    finally:
-        context.close()
-        worker.stop()
-        web.stop()

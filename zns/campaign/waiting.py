@@ -11,7 +11,7 @@ RequestId for 24 hours. After MAX_ROUNDS resends the refusal is final.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
 
 from zns import policy
@@ -28,8 +28,8 @@ MAX_ROUNDS = 3
 
 
 def wait_code(msg: MessageRow) -> str:
-    """The refusal's code: the delivery's Zalo code, else the send answer's."""
-    return msg.error_info if msg.error_info not in (None, "", policy.DELIVERED_INFO) else (msg.code or "")
+    """The refusal's code: the delivery's Zalo code, else the send answer's (the policy's reason)."""
+    return policy.failure_reason(msg)[0]
 
 
 def kind_of(code: str) -> str:
@@ -73,9 +73,9 @@ def reopen_due(ledger: Ledger, campaign_id: str, window: SendWindow | None, now:
     return ledger.reopen_waiting(campaign_id, resends), ledger.end_waiting(campaign_id, ended)
 
 
-def postponement(codes: Iterable[str], window: SendWindow | None, now: datetime) -> Postponement | None:
-    """The wait for these refusals: the earliest retry among their kinds, with the counts."""
-    counts = Counter(code.strip() for code in codes)
+def postponement(counts: Counter[str], window: SendWindow | None, now: datetime) -> Postponement | None:
+    """The wait for these refusals (code → messages): the earliest retry among their kinds, with the counts."""
+    counts = +counts  # drop zero counts
     if not counts:
         return None
     kinds = {kind_of(c) for c in counts}
@@ -87,11 +87,13 @@ def postponement(codes: Iterable[str], window: SendWindow | None, now: datetime)
 
 def campaign_wait(ledger: Ledger, campaign_id: str, window: SendWindow | None, now: datetime) -> Postponement | None:
     """After the delivery wait: the campaign's refused-for-now ZNS, if any."""
-    return postponement((wait_code(m) for m in ledger.waiting(campaign_id)), window, now)
+    return postponement(Counter(wait_code(m) for m in ledger.waiting(campaign_id)), window, now)
 
 
 def batches_wait(results: Sequence[BatchStats], window: SendWindow | None, now: datetime) -> Postponement | None:
     """Stop submitting once a batch got refused-for-now answers: the rest would be refused too."""
-    codes = [c for r in results if r.waiting for c, n in r.codes.items()
-             if policy.send_outcome(c).waiting for _ in range(n)]
-    return postponement(codes, window, now)
+    counts: Counter[str] = Counter()
+    for r in results:
+        if r.waiting:
+            counts.update({c: n for c, n in r.codes.items() if policy.send_outcome(c).waiting})
+    return postponement(counts, window, now)
