@@ -108,6 +108,15 @@ def campaign_thread(spec: CampaignSpec) -> Iterator[dict[str, Any]]:
         thread.join(90)
 
 
+def assert_sent_nothing(sim: SimulatorServer, env: dict[str, str], campaign_id: str, run_id: str, line: str,
+                        status: str) -> None:
+    """A run the gate stopped: no send request, the report artifact says why, the ledger's status."""
+    assert send_requests(sim) == 0
+    assert line in artifact_text(f"{slugify(campaign_id, 50)}-report", run_id)
+    record = Ledger.from_url(env["ZNS_LEDGER_URL"]).campaign(campaign_id)
+    assert record is not None and record.status == status
+
+
 def _spec(tmp_path: Path, campaign_id: str, **approval: Any) -> CampaignSpec:
     source, _ = make_sheet(tmp_path / f"{campaign_id}.xlsx", ROWS, invalid_every=0)
     return CampaignSpec.model_validate(spec_for(source, campaign_id=campaign_id, fallback_after=5,
@@ -172,13 +181,9 @@ def test_rejected_run_sends_nothing(campaign_env: dict[str, str], flow_sim: Simu
     assert "Bị từ chối (REJECTED): sai danh sách" in str(out["error"])
     run = wait_final(run_id)
     assert run.state.is_failed() and "REJECTED" in (run.state.message or "")
-    assert send_requests(flow_sim) == 0
-    report = artifact_text(f"{slugify('approval-reject', 50)}-report", run_id)
-    assert "Bị từ chối (REJECTED): sai danh sách" in report
-    ledger = Ledger.from_url(campaign_env["ZNS_LEDGER_URL"])
-    record = ledger.campaign("approval-reject")
-    assert record is not None and record.status == "rejected"
-    assert ledger.summary("approval-reject")["rows"] == ROWS
+    assert_sent_nothing(flow_sim, campaign_env, "approval-reject", run_id, "Bị từ chối (REJECTED): sai danh sách",
+                        "rejected")
+    assert Ledger.from_url(campaign_env["ZNS_LEDGER_URL"]).summary("approval-reject")["rows"] == ROWS
 
 
 @pytest.mark.prefect
@@ -193,11 +198,8 @@ def test_approval_timeout_sends_nothing(campaign_env: dict[str, str], flow_sim: 
     assert "Hết hạn duyệt (APPROVAL_TIMEOUT)" in str(out["error"])
     run = wait_final(run_id)
     assert run.state.is_failed()
-    assert send_requests(flow_sim) == 0
-    report = artifact_text(f"{slugify('approval-timeout', 50)}-report", run_id)
-    assert "Hết hạn duyệt (APPROVAL_TIMEOUT)" in report
-    record = Ledger.from_url(campaign_env["ZNS_LEDGER_URL"]).campaign("approval-timeout")
-    assert record is not None and record.status == "rejected"
+    assert_sent_nothing(flow_sim, campaign_env, "approval-timeout", run_id, "Hết hạn duyệt (APPROVAL_TIMEOUT)",
+                        "rejected")
 
 
 @pytest.mark.prefect
@@ -224,11 +226,8 @@ def test_a_run_cancelled_while_it_waits_for_approval_ends_and_sends_nothing(
         assert not out["thread"].is_alive(), "the cancelled run kept waiting for approval"
     run = wait_final(run_id)
     assert run.state.is_cancelled()
-    assert send_requests(flow_sim) == 0
-    report = artifact_text(f"{slugify('approval-cancel', 50)}-report", run_id)
-    assert "Đã huỷ khi chờ duyệt (APPROVAL_CANCELLED)" in report
-    record = Ledger.from_url(campaign_env["ZNS_LEDGER_URL"]).campaign("approval-cancel")
-    assert record is not None and record.status == "cancelled"
+    assert_sent_nothing(flow_sim, campaign_env, "approval-cancel", run_id,
+                        "Đã huỷ khi chờ duyệt (APPROVAL_CANCELLED)", "cancelled")
 
 
 def test_the_cancellation_hook_marks_a_running_campaign_cancelled(campaign_env: dict[str, str],
