@@ -125,13 +125,19 @@ class Stack:
     env: dict[str, str]
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
+    def child_env(self) -> dict[str, str]:
+        """What the worker and the web server both see, whichever command started them: the data
+        home, this stack's Prefect API, its web port and the account (`ESMS_*` or a block name)."""
+        return {"ZNS_HOME": str(data_home()), "ZNS_WEB_PORT": str(web_port()), **self.env,
+                "PREFECT_API_URL": self.api_url}
+
     def start_worker(self) -> None:
         from zns.deploy import start_worker
 
         if _running("worker"):  # a second `zns up`/`zns demo` reuses the home's worker
             return
         log = data_home() / "logs" / "worker.log"
-        worker = start_worker(self.api_url, log, {"ZNS_HOME": str(data_home()), **self.env})
+        worker = start_worker(self.api_url, log, self.child_env())
         self.processes["worker"] = worker.process
         _record("worker", worker.process.pid, "pool campaigns", log)
 
@@ -139,8 +145,7 @@ class Stack:
         if _running("web"):
             return
         log = data_home() / "logs" / "web.log"
-        web = _start("web", [sys.executable, "-m", "zns.web", "--port", str(web_port())],
-                     {"ZNS_HOME": str(data_home())}, log)
+        web = _start("web", [sys.executable, "-m", "zns.web", "--port", str(web_port())], self.child_env(), log)
         if not _wait_http(self.web_url + "/health"):
             raise RuntimeError(f"the web server did not start (see {log})")
         self.processes["web"] = web

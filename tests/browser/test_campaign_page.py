@@ -113,6 +113,7 @@ def _run_one(page: Any, web: WebServer, screenshots: Path, tmp_path: Path) -> No
     _fill(page, "send_at", at.strftime("%Y-%m-%dT%H:%M:%S"))
     page.screenshot(path=screenshots / "campaign-page-04-send-at.png", full_page=True)
     page.locator("#send").click()
+    page.locator("#confirm-send").click()  # the confirmation step repeats count and cost
     page.wait_for_url("**/campaigns/*?run=*", timeout=30_000)
 
 
@@ -128,6 +129,7 @@ def _run_two(page: Any) -> None:
             _fill(page, f"grid:{i}:{name}", value)
     assert _counts(page) == ("2", "2", "0")
     page.locator("#send").click()
+    page.locator("#confirm-send").click()  # the confirmation step repeats count and cost
     page.wait_for_url("**/campaigns/*?run=*", timeout=30_000)
 
 

@@ -40,7 +40,7 @@ def _selected(html: str, name: str) -> str:
 
 def test_account_catalog_and_template(page: Page) -> None:
     html = page.client.get("/campaigns/new").text
-    assert "1,000,000,000 VND" in html and "ZNS Demo Shop (4097311281936189049)" in html
+    assert "1.000.000.000 ₫" in html and "ZNS Demo Shop (4097311281936189049)" in html
     assert "DEMO_API_KEY" not in html and "DEMO_SECRET_KEY" not in html
     html = page.refresh(message_type="priority")
     assert "Xac nhan don hang (210001)" in html and 'value="priority" checked' in html
@@ -107,7 +107,7 @@ def test_fallback_preview_and_unfit_rows(page: Page) -> None:
 def test_cost_and_quota(page: Page) -> None:
     html = page.refresh_mapped(upload_id=_sample(page), **SAMPLE_MAPPING)
     cost = re.search(r'<ul id="cost">.*?</ul>', html, re.S).group(0)
-    assert "100,000</strong> / 100,000" in cost and "6,300 VND" in cost
+    assert "100.000</strong> / 100.000" in cost and "6.300 ₫" in cost
 
 
 def test_grid_rows_are_checked(page: Page) -> None:
@@ -128,7 +128,57 @@ def test_send_at_in_the_past_is_refused(page: Page) -> None:
     assert response.status_code == 400
     error = response.json()["error"]
     assert error["code"] == "PAST_SEND_AT" and "không gửi tin nào" in error["message"]
+    assert error["message"].startswith("Thời điểm ở ô «Gửi lúc» (2020-01-01 09:00, giờ Việt Nam) đã qua")
     assert page.sends() == sends
+
+
+def test_without_prefect_the_page_says_what_to_do_and_offers_no_send(page: Page,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")  # nothing listens there
+    html = page.client.get("/campaigns/new").text
+    blocked = re.search(r'<p class="error" role="alert" id="send-blocked" data-code="([A-Z_]+)">([^\n]*)</p>', html)
+    assert blocked and blocked.group(1) == "PREFECT_UNAVAILABLE", html
+    assert blocked.group(2).startswith("Máy chủ Prefect không trả lời") and "zns up" in blocked.group(2)
+    assert 'id="send"' not in html and 'id="confirm-send"' not in html
+
+
+def test_without_an_account_the_page_says_what_to_do_and_offers_no_send(page: Page,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ESMS_API_KEY")
+    html = page.client.get("/campaigns/new").text
+    blocked = re.search(r'id="send-blocked" data-code="NO_ACCOUNT">([^\n]*)</p>', html)
+    assert blocked and "ESMS_API_KEY" in blocked.group(1) and blocked.group(1).startswith("Chưa dùng được"), html
+    assert 'id="send"' not in html
+    account = re.search(r'id="account-error" data-code="ACCOUNT_ERROR">([^\n]*)</p>', html)
+    assert account and account.group(1).startswith("Chưa cấu hình tài khoản eSMS")  # Vietnamese leads
+
+
+def test_the_confirmation_repeats_count_and_cost_and_the_header_row_counts_from_one(
+        page: Page, prefect_server: LocalPrefect) -> None:
+    from zns.web.forms import parse_form
+
+    html = page.refresh_mapped(upload_id=_sample(page), campaign_name="Xác nhận", **SAMPLE_MAPPING)
+    confirm = re.search(r'<div id="confirm" class="confirm" hidden>(.*?)</div>', html, re.S)
+    assert confirm, html
+    assert 'data-valid="21">21 người nhận hợp lệ</span> (9 dòng lỗi không gửi)' in confirm.group(1)
+    assert '<span id="confirm-cost">6.300 ₫</span>' in confirm.group(1) and 'id="confirm-send"' in confirm.group(1)
+    assert 'name="header_row" id="header_row" value="1"' in html  # row 1 in Excel is the SPEC's header_row 0
+    assert parse_form({"header_row": "3"}).header_row == 2 and parse_form({}).header_row == 0
+
+
+def test_page_wording_leads_with_vietnamese_and_names_page_controls() -> None:
+    from datetime import UTC, datetime
+
+    from zns.web.wording import page_text, run_state_vi, vn_time
+
+    assert page_text("no eSMS credentials: set X — Chưa cấu hình tài khoản eSMS") == (
+        "Chưa cấu hình tài khoản eSMS — no eSMS credentials: set X")
+    assert page_text("Chỉ rõ cột số điện thoại (phone_column).") == (
+        "Chỉ rõ cột số điện thoại (dòng «Số điện thoại» trong bảng gán cột).")
+    assert run_state_vi("SCHEDULED", "Scheduled") == "Đã hẹn giờ"
+    assert run_state_vi("COMPLETED", "Postponed") == "Hoãn, sẽ gửi tiếp"
+    assert vn_time(datetime(2026, 12, 4, 23, 30, tzinfo=UTC)) == "05/12/2026 06:30"
+    assert vn_time(datetime(2026, 12, 4, 23, 30)) == "05/12/2026 06:30"  # naive: stored UTC
 
 
 def test_csrf_missing_or_wrong_is_refused(page: Page) -> None:
@@ -264,9 +314,10 @@ def test_without_a_prefect_server_the_page_uses_the_environment(page: Page,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")  # nothing listens there
     html = page.client.get("/campaigns/new").text
-    problem = re.search(r'<p class="warn" id="blocks-problem" data-code="BLOCKS_UNAVAILABLE">[^\n]*</p>', html)
+    problem = re.search(r'<p class="warn" role="alert" id="blocks-problem" data-code="BLOCKS_UNAVAILABLE">[^\n]*</p>',
+                        html)
     assert problem and "Traceback" not in problem.group(0), html
-    assert _account_options(html) == [""] and "1,000,000,000 VND" in html
+    assert _account_options(html) == [""] and "1.000.000.000 ₫" in html
     assert "ZNS Demo Shop (4097311281936189049)" in html  # the environment's account still works
 
 
@@ -307,8 +358,10 @@ def test_campaign_opened_from_the_list_shows_its_run(page: Page, deployed: Local
         campaign_id, name="Hẹn giờ từ trang", oa_id=OA, template_id="210001")
     listed = page.client.get("/campaigns").text
     assert f'<a href="/campaigns/{campaign_id}">' in listed
+    waiting = re.search(r'<table id="scheduled">.*?</table>', listed, re.S).group(0)
+    assert f'data-run="{run_id}"' in waiting and "Hẹn giờ từ trang" in waiting and "Huỷ lần gửi này" in waiting
     detail = page.client.get(f"/campaigns/{campaign_id}").text  # no ?run=
-    assert f"/runs/flow-run/{run_id}" in detail and 'id="run-link"' in detail and "Scheduled" in detail
+    assert f"/runs/flow-run/{run_id}" in detail and 'id="run-link"' in detail and "Đã hẹn giờ" in detail
     assert f'name="run" value="{run_id}"' in detail and 'id="cancel"' in detail
     polled = page.client.get(f"/api/campaigns/{campaign_id}").text
     assert f"/runs/flow-run/{run_id}" in polled
@@ -316,6 +369,7 @@ def test_campaign_opened_from_the_list_shows_its_run(page: Page, deployed: Local
     assert cancelled.status_code == 200  # followed the redirect back to the campaign
     detail = page.client.get(f"/campaigns/{campaign_id}").text
     assert 'data-run-state="CANCELLED"' in detail and 'id="cancel"' not in detail
+    assert f'data-run="{run_id}"' not in page.client.get("/campaigns").text  # no longer waiting
     assert page.sends() == sends  # nothing was sent: the run was cancelled before its time
 
 
@@ -334,7 +388,7 @@ def test_the_campaign_controls_of_the_advanced_options_become_the_specs(page: Pa
     assert spec.circuit_breaker is not None
     plain = build_spec(parse_form(page.form(campaign_name="Mặc định")), source="/data/khach.xlsx")
     assert (plain.send_window, plain.approval, plain.frequency_cap, plain.circuit_breaker) == (None,) * 4
-    with pytest.raises(FormError, match="send_window"):
+    with pytest.raises(FormError, match="«Khung giờ gửi ZNS»"):  # the page control, not the SPEC field
         build_spec(parse_form({**fields, "window_end": "25:00"}), source="/data/khach.xlsx")
     html = page.refresh(**{k: v for k, v in fields.items() if k not in ("csrf", "submission")})
     assert 'id="controls"' in html and 'value="08:00"' in html and "Chờ duyệt khi vượt" in html

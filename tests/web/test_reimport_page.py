@@ -153,6 +153,7 @@ def stored_campaign(web_env: dict[str, str], tmp_path: Path) -> str:
                            template_id=spec.template_id, params=spec.model_dump(mode="json"))
     ledger.record_recipients("web-reimport-2", [RecipientRow(row_no=2, phone="0912000000"), RecipientRow(
         row_no=3, phone="12345", valid=False, invalid_code="BAD_PHONE", invalid_reason_vi="sai số")])
+    ledger.set_campaign_status("web-reimport-2", "completed", {})  # the form is offered once the run is over
     return "web-reimport-2"
 
 

@@ -169,7 +169,7 @@ def test_missing_remote_object_is_refused_in_one_line(remote_page: Page) -> None
     fsspec.filesystem("memory").rm(f"/zns-web-uploads/campaigns/{upload_id}")
     (remote_page.uploads / upload_id).unlink()
     html = remote_page.refresh_mapped(upload_id=upload_id, **SAMPLE_MAPPING)
-    line = r'<p class="error" role="alert" data-code="FILE_NOT_FOUND"><code>FILE_NOT_FOUND</code> [^\n<]+</p>'
+    line = r'<p class="error" role="alert" data-code="FILE_NOT_FOUND">[^\n<]+ <code>FILE_NOT_FOUND</code></p>'
     assert re.search(line, html), html
     response = remote_page.client.post("/campaigns", data=remote_page.mapped(
         campaign_name="x", upload_id=upload_id, **SAMPLE_MAPPING), headers={"X-CSRF-Token": remote_page.csrf})

@@ -69,7 +69,7 @@ def _prefect_configured() -> bool:
 async def _block_names() -> tuple[str, ...]:
     """Names of the saved block documents of type `esms-account` (secrets not requested)."""
     from prefect.client.orchestration import get_client
-    from prefect.exceptions import ObjectNotFound
+    from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
 
     from zns.web.runs import prefect_api
 
@@ -79,6 +79,10 @@ async def _block_names() -> tuple[str, ...]:
                 docs = await client.read_block_documents_by_type(BLOCK_TYPE, include_secrets=False)
             except ObjectNotFound:  # the block type was never registered: no saved accounts
                 return ()
+            except PrefectHTTPStatusError as exc:  # Prefect 3.9 answers that case with a plain 404
+                if exc.response.status_code == 404:
+                    return ()
+                raise
     return tuple(sorted(d.name for d in docs if d.name and not d.is_anonymous))
 
 

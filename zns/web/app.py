@@ -40,9 +40,10 @@ from zns.web.security import (
     new_csrf_cookie,
 )
 from zns.web.settings import MULTIPART_SLACK, WebSettings
-from zns.web.status import page_templates
+from zns.web.status import page_templates, read_scheduled
 from zns.web.status import status_context as read_status
 from zns.web.submit import submit_campaign
+from zns.web.wording import page_text
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HERE = Path(__file__).resolve().parent
@@ -58,7 +59,7 @@ def _report_file(campaign_id: str, name: str) -> Path:
 
 
 def _error(code: str, message: str, status: int = 400) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+    return JSONResponse({"error": {"code": code, "message": page_text(message)}}, status_code=status)
 
 
 def _file_error(exc: RecipientsFileError) -> JSONResponse:
@@ -120,6 +121,10 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     @app.get("/health")
     def health() -> dict[str, str]:
         return {"status": "ok"}
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:
+        return FileResponse(HERE / "static" / "favicon.svg", media_type="image/svg+xml")
 
     @app.get("/reports/{campaign_id}/{name}")
     def report(campaign_id: str, name: str) -> FileResponse:
@@ -201,7 +206,9 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     @app.get("/campaigns", response_class=HTMLResponse)
     async def campaigns(request: Request) -> HTMLResponse:
         items = await run_in_threadpool(list_campaigns)
-        return page(request, "campaigns.html", {"items": items, "schedule": request.query_params.get("schedule")})
+        scheduled, problem = await run_in_threadpool(read_scheduled)
+        return page(request, "campaigns.html", {"items": items, "schedule": request.query_params.get("schedule"),
+                                                "scheduled": scheduled, "scheduled_problem": problem})
 
     async def status_context(campaign_id: str, run_id: str | None) -> dict[str, Any]:
         return await run_in_threadpool(read_status, campaign_id, run_id)
@@ -214,13 +221,17 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     @app.get("/api/campaigns/{campaign_id}", response_class=HTMLResponse)
     async def campaign_status(request: Request, campaign_id: str) -> HTMLResponse:
         context = await status_context(campaign_id, request.query_params.get("run"))
-        return templates.TemplateResponse(request, "status.html", context)
+        cookie = request.cookies.get(CSRF_COOKIE) or ""  # the page that polls set it
+        return templates.TemplateResponse(request, "status.html", {**context,
+                                                                   "csrf": csrf_token(settings.secret, cookie)})
 
     @app.post("/campaigns/{campaign_id}/cancel")
     async def cancel(request: Request, campaign_id: str) -> RedirectResponse:
         form = await checked_form(request)
         run_id = form.get("run", "")
         await run_in_threadpool(runs.cancel, run_id)
+        if form.get("back") == "list":  # cancelled from "Danh sách chiến dịch"
+            return RedirectResponse("/campaigns", status_code=303)
         return RedirectResponse(f"/campaigns/{quote(campaign_id)}?run={quote(run_id)}", status_code=303)
 
     return app

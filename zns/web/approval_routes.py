@@ -14,11 +14,11 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
 from zns.web import runs
 from zns.web.security import CSRF_COOKIE, CSRF_FIELD, check_csrf, csrf_token
+from zns.web.status import page_templates
 
 HERE = Path(__file__).resolve().parent
 PROBLEMS = {  # ?approval_error= codes the POST redirects with → the page's one line
@@ -29,7 +29,7 @@ PROBLEMS = {  # ?approval_error= codes the POST redirects with → the page's on
 }
 
 router = APIRouter()
-templates = Jinja2Templates(directory=HERE / "templates")
+templates = page_templates()
 
 
 def _read(run_id: str) -> tuple[runs.ApprovalView | None, bool, str | None]:

@@ -19,6 +19,14 @@ from pydantic import ValidationError
 
 from zns.spec import CampaignSpec, slugify
 
+PAGE_FIELDS = {  # SPEC field → the page control that sets it (for one-line errors)
+    "campaign_name": "Tên chiến dịch", "oa_id": "Zalo OA", "template_id": "Mẫu ZNS", "message_type": "Loại tin",
+    "recipients": "Nhập tay", "source": "File người nhận", "sheet": "Sheet", "header_row": "Dòng tiêu đề",
+    "phone_column": "Số điện thoại", "columns": "Cột trong file", "fallback": "SMS dự phòng",
+    "brandname": "Brandname", "sms_template_id": "Mẫu SMS", "fallback_after": "Chờ ZNS tối đa (giây)",
+    "send_window": "Khung giờ gửi ZNS", "quota_reserve": "giữ lại quota", "approval": "Chờ duyệt khi vượt",
+    "frequency_cap": "Giới hạn tần suất", "date_filter": "Lọc theo cột ngày",
+}
 CHECK_NAME = "(chưa đặt tên)"  # a name for checking a draft before the operator typed one
 _GRID = re.compile(r"^grid:(\d+):(.+)$")
 MAX_GRID_ROWS = 200
@@ -46,7 +54,7 @@ class Draft:
     upload_id: str = ""
     upload_name: str = ""
     sheet: str = ""
-    header_row: int = 0
+    header_row: int = 0  # 0-based, as the SPEC takes it; the page shows it + 1
     phone_column: str = ""
     columns: dict[str, str] = field(default_factory=dict)
     mapping_for: str = ""
@@ -122,13 +130,14 @@ def _int(value: str, default: int) -> int:
 
 
 def parse_form(form: Mapping[str, str]) -> Draft:
-    """Read a submitted form; unknown fields are ignored, malformed numbers take their default."""
+    """Read a submitted form; unknown fields are ignored, malformed numbers take their default.
+    The page counts the header row like Excel (1 = first row); the draft keeps the SPEC's 0-based."""
     get = lambda name, default="": str(form.get(name, default)).strip()  # noqa: E731
     draft = Draft(
         account=get("account"), campaign_name=get("campaign_name"), oa_id=get("oa_id"),
         message_type=get("message_type", "normal") or "normal", template_id=get("template_id"),
         source_mode="grid" if get("source_mode") == "grid" else "file", upload_id=get("upload_id"),
-        upload_name=get("upload_name"), sheet=get("sheet"), header_row=max(0, _int(get("header_row"), 0)),
+        upload_name=get("upload_name"), sheet=get("sheet"), header_row=max(0, _int(get("header_row"), 1) - 1),
         phone_column=get("phone_column"), mapping_for=get("mapping_for"),
         fallback_on=get("fallback_on") in ("1", "on", "true"), brandname=get("brandname"),
         sms_template_id=get("sms_template_id"), when=get("when", "now") or "now", send_at=get("send_at"),
@@ -156,9 +165,13 @@ def parse_form(form: Mapping[str, str]) -> Draft:
 
 
 def _spec_error(exc: ValidationError) -> FormError:
+    """The first problem, named by the page control it comes from (not the SPEC field)."""
     first = exc.errors()[0]
-    where = ".".join(str(p) for p in first["loc"]) or "spec"
-    return FormError("BAD_FORM", f"trường '{where}': {first['msg']}")
+    loc = [str(p) for p in first["loc"]]
+    control = next((PAGE_FIELDS[p] for p in loc if p in PAGE_FIELDS), None)
+    where = f"ô «{control}»" if control else "biểu mẫu"
+    detail = str(first["msg"]).removeprefix("Value error, ")
+    return FormError("BAD_FORM", f"Giá trị ở {where} không dùng được: {detail}")
 
 
 def build_spec(draft: Draft, *, source: str | None, campaign_id: str | None = None,

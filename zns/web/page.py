@@ -63,6 +63,21 @@ class PageState:
         return names
 
     @property
+    def send_blocked(self) -> tuple[str, str] | None:
+        """(code, what to do) when this page cannot start a campaign: no account or no Prefect."""
+        if self.account_error is not None:
+            return ("NO_ACCOUNT", "Chưa dùng được tài khoản eSMS nên chưa gửi được: đặt ESMS_API_KEY và "
+                    "ESMS_SECRET_KEY (hoặc chọn một block tài khoản) rồi khởi động lại bằng `zns up`")
+        problem = self.blocks.problem[0] if self.blocks.problem else None
+        if problem == "NO_PREFECT_API":
+            return ("NO_PREFECT", "Trang chưa nối với máy chủ Prefect nên chưa gửi được: khởi động bằng "
+                    "`zns up` (hoặc đặt PREFECT_API_URL cho máy chủ web) rồi tải lại trang")
+        if problem == "BLOCKS_UNAVAILABLE":
+            return ("PREFECT_UNAVAILABLE", "Máy chủ Prefect không trả lời nên chưa gửi được: kiểm tra "
+                    "`zns status`, chạy `zns up` nếu nó đã dừng, rồi tải lại trang")
+        return None
+
+    @property
     def variables(self) -> list[str]:
         return self.template.param_names if self.template is not None else []
 

@@ -17,6 +17,7 @@ from uuid import UUID
 from zns.deploy import CAMPAIGN_DEPLOYMENT, deployment_parameters, schedule_campaign
 from zns.spec import CampaignSpec
 from zns.timeutil import VN
+from zns.web.wording import run_state_vi
 
 CANCELLABLE = ("SCHEDULED", "PENDING", "PAUSED")
 
@@ -30,6 +31,12 @@ class RunView:
     state_name: str
     expected_start: datetime | None
     url: str
+    campaign_id: str = ""  # from the run's SPEC parameters
+    campaign_name: str = ""
+
+    @property
+    def state_vi(self) -> str:
+        return run_state_vi(self.state_type, self.state_name)
 
     @property
     def cancellable(self) -> bool:
@@ -80,8 +87,11 @@ def submit(spec: CampaignSpec, at: datetime) -> tuple[str, str]:
 
 def _view(flow_run: Any) -> RunView:
     state = flow_run.state
+    spec = (flow_run.parameters or {}).get("spec") or {}
+    spec = spec if isinstance(spec, dict) else {}
     return RunView(str(flow_run.id), state.type.value if state else "UNKNOWN", state.name if state else "",
-                   flow_run.expected_start_time, run_url(str(flow_run.id)))
+                   flow_run.expected_start_time, run_url(str(flow_run.id)),
+                   str(spec.get("campaign_id") or ""), str(spec.get("campaign_name") or ""))
 
 
 def read_run(run_id: str) -> RunView | None:
@@ -203,3 +213,32 @@ def resume_approval(run_id: str, approve: bool, note: str) -> None:
         raise ApprovalError("APPROVAL_TIMEOUT", "đã hết hạn duyệt; không gửi tin nào") from None
     except RuntimeError as exc:
         raise ApprovalError("RESUME_REJECTED", f"Prefect không nhận lệnh duyệt: {exc}") from None
+
+
+def scheduled_runs(limit: int = 200) -> list[RunView]:
+    """Runs of the campaign deployment that wait for their time (page, `zns schedule`, postponed
+    continuations, daily schedules), soonest first: the campaign list offers to cancel them."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        DeploymentFilter,
+        DeploymentFilterId,
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+    from prefect.client.schemas.sorting import FlowRunSort
+    from prefect.exceptions import ObjectNotFound
+
+    with prefect_api(), get_client(sync_client=True) as client:
+        try:
+            deployment = client.read_deployment_by_name(CAMPAIGN_DEPLOYMENT)
+        except ObjectNotFound:
+            return []
+        found = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(state=FlowRunFilterState(
+                type=FlowRunFilterStateType(any_=[StateType.SCHEDULED]))),
+            deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment.id])),
+            sort=FlowRunSort.EXPECTED_START_TIME_ASC, limit=limit,
+        )
+    return [_view(run) for run in found]

@@ -46,13 +46,15 @@ def send_time(draft: Draft) -> datetime:
     if draft.when == "now":
         return send_now_time(draft.submission)
     if not draft.send_at:
-        raise FormError("MISSING_SEND_AT", "chưa chọn thời điểm gửi")
+        raise FormError("MISSING_SEND_AT", "Chưa chọn thời điểm ở ô «Gửi lúc»")
     try:
         return require_future(parse_vn_time(draft.send_at.replace("T", " ")))
-    except PastTimeError as exc:
-        raise FormError("PAST_SEND_AT", str(exc)) from None
-    except TimeFormatError as exc:
-        raise FormError("BAD_SEND_AT", str(exc)) from None
+    except PastTimeError:
+        shown = draft.send_at.replace("T", " ")
+        raise FormError("PAST_SEND_AT", f"Thời điểm ở ô «Gửi lúc» ({shown}, giờ Việt Nam) đã qua nên không gửi "
+                        "tin nào; chọn một thời điểm sau bây giờ") from None
+    except TimeFormatError:
+        raise FormError("BAD_SEND_AT", "Không đọc được thời điểm ở ô «Gửi lúc»; chọn ngày và giờ trong ô") from None
 
 
 async def _templates(spec: CampaignSpec) -> tuple[ZnsTemplate, SmsTemplate | None]:
@@ -67,9 +69,9 @@ async def _templates(spec: CampaignSpec) -> tuple[ZnsTemplate, SmsTemplate | Non
 async def submit_campaign(draft: Draft, settings: WebSettings) -> Submitted:
     """Refuse what the run would refuse (file, mapping, templates, time); then create the run."""
     if not draft.campaign_name:
-        raise FormError("MISSING_NAME", "chưa đặt tên chiến dịch")
+        raise FormError("MISSING_NAME", "Chưa đặt tên ở ô «Tên chiến dịch»")
     if not draft.template_id:
-        raise FormError("MISSING_TEMPLATE", "chưa chọn mẫu ZNS")
+        raise FormError("MISSING_TEMPLATE", "Chưa chọn mẫu ở ô «Mẫu ZNS»")
     spec = build_spec(draft, source=await run_in_threadpool(spec_source, draft))  # may ask remote storage
     template, sms_template = await _templates(spec)
     await run_in_threadpool(run_check, spec, template, sms_template, limits=settings.limits)
@@ -88,7 +90,7 @@ async def submit_campaign(draft: Draft, settings: WebSettings) -> Submitted:
 async def _daily(draft: Draft, spec: CampaignSpec) -> Submitted:
     match = _HH_MM.match(draft.daily_time)
     if match is None:
-        raise FormError("BAD_DAILY_TIME", "giờ gửi hằng ngày phải có dạng HH:MM, ví dụ 09:00")
+        raise FormError("BAD_DAILY_TIME", "Ô «Giờ gửi hằng ngày» phải có dạng HH:MM, ví dụ 09:00")
     slug = page_campaign_id(spec, draft.submission)
     try:
         schedule_id = await run_in_threadpool(runs.schedule_daily, spec, int(match[1]), int(match[2]), slug)

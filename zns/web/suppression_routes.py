@@ -11,17 +11,17 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
 from zns.campaign.suppression import Suppression, suppressions
 from zns.phones import PhoneError, normalize_phone
 from zns.runtime import get_ledger
 from zns.web.security import CSRF_COOKIE, check_csrf, csrf_token, new_csrf_cookie
+from zns.web.status import page_templates
 
 HERE = Path(__file__).resolve().parent
 router = APIRouter()
-templates = Jinja2Templates(directory=HERE / "templates")
+templates = page_templates()
 
 
 def _listed(oa_id: str) -> list[Suppression]:

@@ -16,11 +16,9 @@ from urllib.parse import urlencode
 import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
-from zns.report.formatting import format_int, format_vnd
-from zns.report.ratings import STARS, RatingsReport, format_average, read_ratings
+from zns.report.ratings import STARS, RatingsReport, read_ratings
 from zns.report.volume import (
     STATE_LABELS_VI,
     DayTotal,
@@ -32,14 +30,14 @@ from zns.report.volume import (
 )
 from zns.runtime import get_ledger
 from zns.web.security import CSRF_COOKIE, csrf_token
+from zns.web.status import page_templates
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HERE = Path(__file__).resolve().parent
 CHART_W, CHART_H, CHART_PAD, CHART_TOP = 960, 220, 40, 12
 
 router = APIRouter()
-templates = Jinja2Templates(directory=HERE / "templates")
-templates.env.filters.update(int_vi=format_int, vnd=format_vnd, stars=format_average)
+templates = page_templates()
 
 
 @dataclass(frozen=True, slots=True)

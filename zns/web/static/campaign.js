@@ -70,7 +70,7 @@
       const data = await resp.json();
       if (!resp.ok) {
         error.hidden = false; error.dataset.code = data.error.code;
-        error.textContent = data.error.code + ": " + data.error.message; status.textContent = "";
+        error.textContent = data.error.message + " (" + data.error.code + ")"; status.textContent = "";
         document.body.dataset.busy = "0";
         return;
       }
@@ -84,10 +84,21 @@
     await refresh();
   }
 
+  // "Gửi ngay" first shows what will go (count, cost, time); only "Xác nhận" sends.
+  function confirmStep(show) {
+    const box = document.getElementById("confirm");
+    const send = document.getElementById("send");
+    if (!box || !send) return;
+    box.hidden = !show; send.hidden = show;
+    if (show) document.getElementById("confirm-send").focus();
+  }
+
   async function submit(event) {
     if (event.submitter && event.submitter.dataset.download) return;  // the error-rows download posts natively
     event.preventDefault();
-    const button = document.getElementById("send");
+    const button = document.getElementById("confirm-send");
+    if (!button) return;  // no account or no Prefect: the page says what to do instead
+    if (!event.submitter || event.submitter !== button) { confirmStep(true); return; }  // Enter in a field
     const error = document.getElementById("submit-error");
     button.disabled = true; error.hidden = true;
     try {
@@ -97,7 +108,8 @@
       const data = await resp.json();
       if (resp.ok && data.redirect) { window.location.href = data.redirect; return; }
       error.hidden = false; error.dataset.code = data.error.code;
-      error.textContent = data.error.code + ": " + data.error.message;
+      error.textContent = data.error.message + " (" + data.error.code + ")";
+      confirmStep(false);
     } finally { button.disabled = false; }
   }
 
@@ -118,6 +130,8 @@
   form.addEventListener("submit", submit);
   dynamic.addEventListener("click", function (event) {
     if (event.target.dataset.action === "add-row") addRow();
+    if (event.target.dataset.action === "confirm") confirmStep(true);
+    if (event.target.dataset.action === "back") confirmStep(false);
   });
   document.getElementById("file").addEventListener("change", function (event) {
     if (event.target.files.length) upload(event.target.files[0]);
