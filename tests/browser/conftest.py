@@ -55,6 +55,13 @@ def screenshots() -> Path:
     return SCREENSHOTS
 
 
+def shot(page: Any, path: Path) -> None:
+    """A full-page screenshot, then back to the top: chromium keeps a stale layout after the
+    full-page resize, and the next click's mousedown and mouseup can land on different elements."""
+    page.screenshot(path=path, full_page=True)
+    page.evaluate("window.scrollTo(0, 0)")
+
+
 def save_failure_screenshots(context: Any, screenshots: Path) -> None:
     """What every open page of the browser showed when a test failed (99-failure.png)."""
     for page in context.pages:

@@ -18,7 +18,7 @@ import openpyxl
 import pytest
 
 from esms_sim.server import SimulatorServer
-from tests.browser.conftest import browser_session
+from tests.browser.conftest import browser_session, shot
 from tests.browser.test_run_form import WebServer
 from zns.deploy import start_worker
 from zns.localprefect import LocalPrefect
@@ -69,7 +69,7 @@ def _run_one(page: Any, web: WebServer, screenshots: Path, tmp_path: Path) -> No
     """Run 1 up to its submission ("send at")."""
     from playwright.sync_api import expect
 
-    page.screenshot(path=screenshots / "campaign-page-01-template.png", full_page=True)
+    shot(page, screenshots / "campaign-page-01-template.png")
     page.locator("#file").set_input_files(str(SAMPLE))
     page.locator("#upload-name").wait_for()
     _settle(page)
@@ -78,7 +78,7 @@ def _run_one(page: Any, web: WebServer, screenshots: Path, tmp_path: Path) -> No
     for name, column in MAPPING.items():
         _select(page, name, column)
     assert _counts(page) == ("30", "21", "9")
-    page.screenshot(path=screenshots / "campaign-page-02-mapped.png", full_page=True)
+    shot(page, screenshots / "campaign-page-02-mapped.png")
     _select(page, "map:amount", "STT")  # one mapping changed: rows with "12k" or no amount become valid
     assert _counts(page) == ("30", "23", "7")
     _select(page, "map:amount", "Tổng tiền")
@@ -104,14 +104,14 @@ def _run_one(page: Any, web: WebServer, screenshots: Path, tmp_path: Path) -> No
     sms = page.locator("#sms-preview li").first.inner_text()
     assert sms.startswith("Chao Nguyen Van An, don hang DH202600001") and "(95 ký tự, 1 tin)" in sms
     expect(page.locator("#cost")).to_contain_text("Quota ZNS còn lại hôm nay")
-    page.screenshot(path=screenshots / "campaign-page-03-checked.png", full_page=True)
+    shot(page, screenshots / "campaign-page-03-checked.png")
     page.locator("#s-when summary").click()
     _fill(page, "fallback_after", "5")
     page.locator('input[name="when"][value="at"]').check()
     _settle(page)
     at = vn_now() + timedelta(seconds=LEAD_SECONDS)
     _fill(page, "send_at", at.strftime("%Y-%m-%dT%H:%M:%S"))
-    page.screenshot(path=screenshots / "campaign-page-04-send-at.png", full_page=True)
+    shot(page, screenshots / "campaign-page-04-send-at.png")
     page.locator("#send").click()
     page.locator("#confirm-send").click()  # the confirmation step repeats count and cost
     page.wait_for_url("**/campaigns/*?run=*", timeout=30_000)
@@ -153,13 +153,13 @@ def test_operator_runs_campaigns_from_the_campaign_page(
         first = _start_page(context, web, "Trang chiến dịch — hẹn giờ")
         _run_one(first, web, screenshots, tmp_path)
         assert first.locator("#run-link").get_attribute("href").startswith(f"{deployed.ui_url}/runs/flow-run/")
-        first.screenshot(path=screenshots / "campaign-page-05-scheduled.png", full_page=True)
+        shot(first, screenshots / "campaign-page-05-scheduled.png")
 
         second = _start_page(context, web, "Trang chiến dịch — nhập tay")
         _run_two(second)
 
         _final(first)
-        first.screenshot(path=screenshots / "campaign-page-06-final.png", full_page=True)
+        shot(first, screenshots / "campaign-page-06-final.png")
         assert first.locator("#status-body").get_attribute("data-run-state") == "COMPLETED", worker.log_path
         counts = first.locator("#final-counts")
         assert counts.locator('[data-key="rows"]').inner_text() == "30"
@@ -174,7 +174,7 @@ def test_operator_runs_campaigns_from_the_campaign_page(
         assert first.locator('#downloads a[data-file="error-rows.xlsx"]').count() == 1
 
         _final(second)
-        second.screenshot(path=screenshots / "campaign-page-07-grid-final.png", full_page=True)
+        shot(second, screenshots / "campaign-page-07-grid-final.png")
         assert second.locator("#status-body").get_attribute("data-run-state") == "COMPLETED", worker.log_path
         assert second.locator('#final-counts [data-key="rows"]').inner_text() == "2"
         assert second.locator('#final-counts [data-key="invalid"]').inner_text() == "0"
@@ -182,5 +182,5 @@ def test_operator_runs_campaigns_from_the_campaign_page(
         listing = context.new_page()
         listing.goto(f"http://127.0.0.1:{web.port}/campaigns")
         assert listing.locator("#campaigns tbody tr").count() >= 2
-        listing.screenshot(path=screenshots / "campaign-page-08-list.png", full_page=True)
+        shot(listing, screenshots / "campaign-page-08-list.png")
         print(f"campaign page browser test: {time.monotonic() - started:.1f} s at {datetime.now():%H:%M:%S}")

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import browser_session
+from tests.browser.conftest import browser_session, shot
 from tests.browser.test_campaign_page import MAPPING, SAMPLE, SMS, _counts, _fill, _select, _settle
 from tests.conftest import _free_port
 from zns.timeutil import vn_now
@@ -80,7 +80,7 @@ def _send_now(page: Any, shots: Path) -> None:
     cost = page.locator("#confirm-cost").inner_text()
     assert re.fullmatch(r"\d{1,3}(\.\d{3})* ₫", cost), cost  # Vietnamese thousands, the đồng sign
     assert cost == page.locator("#zns-cost").inner_text()
-    page.screenshot(path=shots / "demo-page-03-confirm.png", full_page=True)
+    shot(page, shots / "demo-page-03-confirm.png")
     page.locator("#confirm-back").click()
     expect(confirm).to_be_hidden()
     page.locator("#send").click()
@@ -104,21 +104,21 @@ def test_the_demo_leaves_a_campaign_page_that_sends(demo_stack: dict[str, str], 
         assert re.fullmatch(r"\d{1,3}(\.\d{3})* ₫", page.locator("#balance").inner_text())
         expect(page.locator("#message-type-note")).to_contain_text("Zalo ưu tiên")
         assert page.locator('link[rel="icon"]').count() == 1
-        page.screenshot(path=screenshots / "demo-page-01-new.png", full_page=True)
+        shot(page, screenshots / "demo-page-01-new.png")
         _fill_campaign(page, "Chiến dịch sau demo")
         assert page.locator("#header_row").input_value() == "1"  # counted like Excel
-        page.screenshot(path=screenshots / "demo-page-02-checked.png", full_page=True)
+        shot(page, screenshots / "demo-page-02-checked.png")
         _send_now(page, screenshots)
 
         expect(page.locator("#campaign-name")).to_have_text("Chiến dịch sau demo")
-        page.screenshot(path=screenshots / "demo-page-04-live.png", full_page=True)
+        shot(page, screenshots / "demo-page-04-live.png")
         page.locator('#status-body[data-final="1"]').wait_for(timeout=RUN_TIMEOUT_MS)
         assert page.locator("#status-body").get_attribute("data-run-state") == "COMPLETED"
         expect(page.locator("#run-link")).to_have_text("Đã xong")
         assert page.locator("#cancel").count() == 0  # nothing left to cancel once finished
         expect(page.locator("#reimport-form")).to_be_visible()  # offered without a reload
         assert page.locator('#final-counts [data-key="rows"]').inner_text() == "30"
-        page.screenshot(path=screenshots / "demo-page-05-final.png", full_page=True)
+        shot(page, screenshots / "demo-page-05-final.png")
 
         later = context.new_page()  # a campaign for tomorrow: listed with its cancel button
         later.goto(demo_stack["page"])
@@ -132,7 +132,7 @@ def test_the_demo_leaves_a_campaign_page_that_sends(demo_stack: dict[str, str], 
         error = later.locator("#submit-error")
         expect(error).to_contain_text("PAST_SEND_AT")
         assert error.inner_text().startswith("Thời điểm ở ô «Gửi lúc»"), error.inner_text()
-        later.screenshot(path=screenshots / "demo-page-06-past-send-at.png", full_page=True)
+        shot(later, screenshots / "demo-page-06-past-send-at.png")
         tomorrow = vn_now() + timedelta(days=1)
         _fill(later, "send_at", tomorrow.strftime("%Y-%m-%dT%H:%M:%S"))
         later.locator("#send").click()
@@ -146,7 +146,7 @@ def test_the_demo_leaves_a_campaign_page_that_sends(demo_stack: dict[str, str], 
         row = listing.locator("#scheduled tbody tr", has_text="Hẹn giờ ngày mai")
         expect(row).to_have_count(1)
         assert listing.locator("#campaigns tbody tr", has_text="Chiến dịch sau demo").count() == 1
-        listing.screenshot(path=screenshots / "demo-page-07-list.png", full_page=True)
+        shot(listing, screenshots / "demo-page-07-list.png")
         row.get_by_role("button", name="Huỷ lần gửi này").click()
         listing.wait_for_url("**/campaigns")
         expect(listing.locator("#scheduled tbody tr", has_text="Hẹn giờ ngày mai")).to_have_count(0)

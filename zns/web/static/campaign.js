@@ -8,6 +8,7 @@
   const csrf = document.querySelector("meta[name=csrf]").content;
   let seq = 0;
   let applying = false;  // removing a focused, edited input fires "change" mid-replacement: ignore it
+  let confirming = false;  // the confirmation stays open across refreshes (a blur after typing refreshes)
 
   function placeUploadBox() {
     const slot = document.getElementById("upload-slot");
@@ -32,6 +33,7 @@
         document.body.appendChild(uploadBox);  // keep the file input out of the replaced region
         dynamic.innerHTML = resp.ok ? html : "<p class='error'>" + html.replace(/</g, "&lt;") + "</p>";
         placeUploadBox();
+        if (confirming) confirmStep(true, false);  // re-rendered with the new count and cost
       } finally { applying = false; }
       if (focused) { const el = form.elements.namedItem(focused); if (el && el.focus) el.focus(); }
       if (restoreTyped(typed)) setTimeout(refresh, 0);
@@ -85,12 +87,13 @@
   }
 
   // "Gửi ngay" first shows what will go (count, cost, time); only "Xác nhận" sends.
-  function confirmStep(show) {
+  function confirmStep(show, focus = true) {
     const box = document.getElementById("confirm");
     const send = document.getElementById("send");
+    confirming = show && !!box;
     if (!box || !send) return;
     box.hidden = !show; send.hidden = show;
-    if (show) document.getElementById("confirm-send").focus();
+    if (show && focus) document.getElementById("confirm-send").focus();
   }
 
   async function submit(event) {
