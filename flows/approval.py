@@ -33,6 +33,7 @@ from pydantic import Field
 
 from esms.models import ZnsTemplate
 from flows.tasks.report import publish_report_task
+from zns.campaign import lifecycle
 from zns.campaign.approval import (
     PAUSE_KEY,
     approval_lines,
@@ -44,9 +45,10 @@ from zns.campaign.approval import (
     timeout_text,
 )
 from zns.campaign.errors import CampaignStopped
+from zns.campaign.lifecycle import CampaignStatus
 from zns.campaign.preflight import Preflight
 from zns.campaign.prepare import PreflightInput
-from zns.ledger import CampaignStatus, Ledger
+from zns.ledger import Ledger
 from zns.recipients import ValidationResult
 from zns.report import CampaignMeta
 from zns.spec import CampaignSpec, slugify
@@ -146,14 +148,13 @@ def await_approval(spec: CampaignSpec, *, ledger: Ledger, campaign_id: str, meta
         create_markdown_artifact(f"{markdown}\n**{line}**\n", key=key, description="Kết quả duyệt (approval)")
         done = replace(meta, finished_at=datetime.now(UTC))
         files = publish_report_task.fn(done, out_dir, error_workbook, {**check.as_dict(), "ok": False, "problem": line})
-        times = {"started_at": meta.started_at.isoformat() if meta.started_at else None,
-                 "finished_at": done.finished_at.isoformat() if done.finished_at else None}
-        ledger.set_campaign_status(campaign_id, status, {**files.summary, **times})
+        lifecycle.finish(ledger, campaign_id, status, files.summary, started_at=meta.started_at,
+                         finished_at=done.finished_at)
         logger.info("%s", line)
         raise (ApprovalCancelled if status is CampaignStatus.CANCELLED else CampaignStopped)(line)
 
     form = ApprovalInput.with_initial_data(description=markdown)  # no values: they would drop the titles
-    ledger.set_campaign_status(campaign_id, CampaignStatus.PENDING_APPROVAL)
+    lifecycle.await_approval(ledger, campaign_id)
     try:
         answer = pause_for_input(form, math.ceil(hours * 3600), poll_seconds())
     except FlowPauseTimeout:
@@ -162,7 +163,7 @@ def await_approval(spec: CampaignSpec, *, ledger: Ledger, campaign_id: str, meta
         stop(str(exc), CampaignStatus.CANCELLED)
     if not answer.approve:
         stop(rejected_text(answer.note))
-    ledger.set_campaign_status(campaign_id, CampaignStatus.RUNNING)
+    lifecycle.approve(ledger, campaign_id)
     line = approved_text(answer.note, _resumed_at())
     create_markdown_artifact(f"{markdown}\n**{line}**\n", key=key, description="Kết quả duyệt (approval)")
     logger.info("%s", line)

@@ -39,10 +39,12 @@ from flows.tasks.campaign import (
     send_zns_batch_task,
 )
 from flows.tasks.report import publish_report_task
+from zns.campaign import lifecycle
 from zns.campaign.breaker import failure_rate_trip, quality_due, quality_trip
 from zns.campaign.context import CampaignContext
 from zns.campaign.errors import CampaignStopped
 from zns.campaign.identity import campaign_id_for
+from zns.campaign.lifecycle import CampaignStatus
 from zns.campaign.prepare import (
     ZnsBatch,
     delivery_since,
@@ -60,7 +62,6 @@ from zns.campaign.suppression import suppress_refusers
 from zns.campaign.waiting import batches_wait, campaign_wait, reopen_due
 from zns.campaign.window import Postponement, SendWindow, quiet_hours, split_for_quota, window_for
 from zns.deploy import POSTPONED_STATE
-from zns.ledger import CampaignStatus
 from zns.outcomes import Channel
 from zns.progress import progress
 from zns.recipients import ValidationResult
@@ -211,12 +212,7 @@ def mark_cancelled(flow: Any, run: FlowRun, state: State) -> None:
     "cancelled" instead of "running"; running the campaign again sends the rest."""
     raw = (run.parameters or {}).get("spec")
     spec = raw if isinstance(raw, CampaignSpec) else CampaignSpec.model_validate(raw)
-    campaign_id = campaign_id_for(spec, str(run.id))
-    ledger = get_ledger()
-    record = ledger.campaign(campaign_id)
-    if record is not None and record.status in (CampaignStatus.RUNNING, CampaignStatus.PENDING_APPROVAL):
-        ledger.set_campaign_status(campaign_id, CampaignStatus.CANCELLED, {**(record.stats or {}),
-                                                                           "cancelled": state.message or ""})
+    lifecycle.cancel(get_ledger(), campaign_id_for(spec, str(run.id)), state.message or "")
 
 
 @flow(
@@ -259,10 +255,9 @@ def zns_campaign(spec: CampaignSpec) -> dict[str, Any]:
     def finish(status: CampaignStatus, postponed: str | None = None) -> dict[str, Any]:
         done = replace(meta, finished_at=datetime.now(UTC), postponed=postponed)
         files = publish_report_task(done, out_dir, error_workbook, {**check.as_dict(), "approval": approved})
-        times = {"started_at": meta.started_at.isoformat(), "finished_at": done.finished_at.isoformat()}
-        extra = {"postponed": postponed} if postponed else {}
-        ledger.set_campaign_status(campaign_id, status, {**files.summary, **times, **extra})
-        return {**files.summary, **extra}
+        lifecycle.finish(ledger, campaign_id, status, files.summary, started_at=meta.started_at,
+                         finished_at=done.finished_at, postponed=postponed)
+        return {**files.summary, **({"postponed": postponed} if postponed else {})}
 
     if spec.dry_run:
         for line in dry_run_lines(validation, check, template, pre):

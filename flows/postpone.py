@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from zns.campaign import lifecycle
+from zns.campaign.lifecycle import CampaignStatus
 from zns.campaign.reimport_spec import stored_spec
 from zns.campaign.waiting import campaign_wait
 from zns.campaign.window import Postponement, window_for
 from zns.deploy import DeployError, schedule_campaign
-from zns.ledger import CampaignStatus, Ledger
+from zns.ledger import Ledger
 from zns.spec import CampaignSpec
 from zns.timeutil import VN
 
@@ -43,7 +45,8 @@ def postpone_late_refusals(ledger: Ledger, campaign_id: str) -> str | None:
     """A refusal for now settled after its run ended (a late -133, -144): the continuation the run
     would have scheduled, and the campaign "postponed"; the line, or None when nothing waits."""
     row = ledger.campaign(campaign_id)
-    if row is None or row.dry_run or row.status != CampaignStatus.COMPLETED or not ledger.waiting(campaign_id):
+    if row is None or row.dry_run or lifecycle.status_of(row) is not CampaignStatus.COMPLETED \
+            or not ledger.waiting(campaign_id):
         return None
     try:
         spec = stored_spec(ledger, campaign_id)
@@ -53,5 +56,5 @@ def postpone_late_refusals(ledger: Ledger, campaign_id: str) -> str | None:
     if later is None:
         return None
     line = continue_later(spec, campaign_id, row.created_at.astimezone(VN).date(), later)
-    ledger.set_campaign_status(campaign_id, CampaignStatus.POSTPONED, {**(row.stats or {}), "postponed": line})
+    lifecycle.postpone(ledger, campaign_id, line)
     return line

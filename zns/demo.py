@@ -100,10 +100,11 @@ def _run(api_url: str, spec: CampaignSpec, wait_seconds: float) -> Any:
 
 
 def _summary(campaign_id: str) -> dict[str, Any]:
+    from zns.campaign.lifecycle import CampaignStats
     from zns.ledger import Ledger
 
     ledger = Ledger.from_url(ledger_url())
     campaign = ledger.campaign(campaign_id)
     ledger.close()
-    stats = (campaign.stats if campaign is not None else None) or {}
-    return {k: v for k, v in stats.items() if k not in ("started_at", "finished_at")}
+    stats = CampaignStats.from_json(campaign.stats if campaign is not None else None)
+    return {**stats.summary, **({"postponed": stats.postponed} if stats.postponed else {})}

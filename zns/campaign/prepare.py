@@ -12,6 +12,7 @@ from datetime import datetime
 from esms.models import ZnsTemplate
 from esms.sms_templates import SmsTemplate
 from zns import policy
+from zns.campaign import lifecycle
 from zns.campaign.context import CampaignContext
 from zns.campaign.fallback import render_sms
 from zns.campaign.preflight import Preflight
@@ -37,7 +38,8 @@ class PreflightInput:
 def register_campaign(ledger: Ledger, campaign_id: str, spec: CampaignSpec, *, sandbox: bool,
                       template_tag: str | None = None) -> None:
     """The campaign row keeps its first definition; `sandbox` is the effective one (account or SPEC);
-    the template's tag is kept for the frequency cap of later campaigns."""
+    the template's tag is kept for the frequency cap of later campaigns. The run then starts:
+    the campaign is running whatever its last run ended as (a re-run, a continuation)."""
     ledger.upsert_campaign(
         campaign_id,
         name=spec.campaign_name,
@@ -47,6 +49,7 @@ def register_campaign(ledger: Ledger, campaign_id: str, spec: CampaignSpec, *, s
         params={**spec.model_dump(mode="json"), "sandbox": sandbox, "template_tag": template_tag},
         fallback=spec.fallback.model_dump(mode="json") if spec.fallback else None,
     )
+    lifecycle.start(ledger, campaign_id)
 
 
 def preflight_input(ledger: Ledger, campaign_id: str, validation: ValidationResult,

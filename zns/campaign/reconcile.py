@@ -23,6 +23,7 @@ from typing import Any
 
 from esms import EsmsClient, EsmsError
 from zns.accounts import AccountError
+from zns.campaign import lifecycle
 from zns.campaign.context import CampaignContext
 from zns.campaign.delivery import DeliveryStats, DeliveryWatcher, await_delivery
 from zns.campaign.fallback import prepare_fallback, sms_batches
@@ -112,10 +113,9 @@ def context_for(row: CampaignRecord, claimed_by: str) -> CampaignContext:
 
 def report_meta(row: CampaignRecord) -> CampaignMeta:
     """Report header for a republished report: the campaign as stored, "finished" = now."""
-    postponed = (row.stats or {}).get("postponed") if row.status == "postponed" else None
     return CampaignMeta(row.campaign_id, row.display_name, row.template_id, row.oa_id,
                         started_at=row.created_at, finished_at=utcnow(), dry_run=row.dry_run,
-                        postponed=str(postponed) if postponed else None)
+                        postponed=lifecycle.postponed_line(row))
 
 
 def needs_report(summary: ReconcileSummary, row: CampaignRecord | None) -> bool:
@@ -130,10 +130,7 @@ def needs_report(summary: ReconcileSummary, row: CampaignRecord | None) -> bool:
 def store_report_stats(ledger: Ledger, campaign_id: str, stats: dict[str, Any]) -> None:
     """Keep the stored one-line summary (`zns report`, demo) in step; the status is re-read
     just before so a campaign run finishing meanwhile keeps its own status."""
-    row = ledger.campaign(campaign_id)
-    if row is not None:
-        kept = {k: v for k, v in (row.stats or {}).items() if k == "postponed" and row.status == "postponed"}
-        ledger.set_campaign_status(campaign_id, row.status, {**stats, **kept})
+    lifecycle.republish(ledger, campaign_id, stats)
 
 
 def _add(summary: ReconcileSummary, stats: DeliveryStats) -> None:

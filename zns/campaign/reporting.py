@@ -7,10 +7,10 @@ computes, so `zns report ID` can rebuild the same report without a flow run.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from zns.campaign import lifecycle
 from zns.ledger import CampaignRecord, Ledger
 from zns.report import CampaignMeta, CampaignSummary, render_markdown, state_reason_table, write_workbook
 from zns.report.days import day_progress
@@ -98,9 +98,7 @@ def read_report(ledger: Ledger, meta: CampaignMeta, out_dir: Path) -> ReportFile
 
 def stored_meta(record: CampaignRecord) -> CampaignMeta:
     """A report header from the campaign as stored (its last run's start and finish times)."""
-    stats = record.stats or {}
-    times = {k: datetime.fromisoformat(v) for k in ("started_at", "finished_at") if isinstance(v := stats.get(k), str)}
+    times = lifecycle.CampaignStats.from_json(record.stats).times()
     return CampaignMeta(record.campaign_id, record.display_name, record.template_id, record.oa_id,
                         started_at=times.get("started_at", record.created_at), finished_at=times.get("finished_at"),
-                        dry_run=record.dry_run,
-                        postponed=str(stats.get("postponed") or "") or None if record.status == "postponed" else None)
+                        dry_run=record.dry_run, postponed=lifecycle.postponed_line(record))

@@ -35,6 +35,7 @@ from zns.ledger.schema import (
 )
 from zns.ledger.types import (
     CampaignRecord,
+    CampaignStatus,
     Claim,
     DeliveryUpdate,
     MessageRow,
@@ -98,7 +99,7 @@ class Repository:
                 message_type=message_type,
                 params_json=strip_secrets(dict(params)),
                 fallback_json=strip_secrets(dict(fallback)) if fallback is not None else None,
-                status="running",
+                status=CampaignStatus.RUNNING.value,  # lifecycle.start sets it on every run
                 created_at=now,
                 updated_at=now,
             )

@@ -6,15 +6,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from zns.campaign.lifecycle import CampaignStatus, is_final, postponed_line
 from zns.ledger import CampaignRecord
 from zns.outcomes import STATE_LABELS_VI, FinalState
 from zns.runtime import get_ledger, report_dir
 
 STATUS_VI = {
-    "running": "Đang chạy", "completed": "Hoàn tất", "failed": "Lỗi", "config_error": "Lỗi cấu hình",
-    "scheduled": "Đã lên lịch", "unknown": "Chưa bắt đầu", "postponed": "Hoãn, gửi tiếp sau",
-    "pending_approval": "Chờ duyệt", "rejected": "Không được duyệt, không gửi", "cancelled": "Đã huỷ",
+    CampaignStatus.RUNNING: "Đang chạy", CampaignStatus.COMPLETED: "Hoàn tất", CampaignStatus.FAILED: "Lỗi",
+    CampaignStatus.CONFIG_ERROR: "Lỗi cấu hình", CampaignStatus.POSTPONED: "Hoãn, gửi tiếp sau",
+    CampaignStatus.PENDING_APPROVAL: "Chờ duyệt", CampaignStatus.REJECTED: "Không được duyệt, không gửi",
+    CampaignStatus.CANCELLED: "Đã huỷ",
 }
+NOT_STARTED = "unknown"  # no ledger row yet (a run that has not started)
 COUNT_LABELS = (  # ledger summary key → Vietnamese column title
     ("rows", "Số dòng"), ("invalid", "Dòng lỗi"), ("zns_delivered", "ZNS tới"),
     ("sms_delivered", "SMS tới"), ("failed", "Thất bại"), ("unknown", "Chưa rõ"), ("pending", "Đang chờ"),
@@ -36,11 +39,16 @@ class CampaignView:
 
     @property
     def status(self) -> str:
-        return self.record.status if self.record is not None else "unknown"
+        return self.record.status if self.record is not None else NOT_STARTED
 
     @property
     def status_vi(self) -> str:
-        return STATUS_VI.get(self.status, self.status)
+        return STATUS_VI[CampaignStatus(self.status)] if self.record is not None else "Chưa bắt đầu"
+
+    @property
+    def final(self) -> bool:
+        """Its last run ended (the page stops polling when no flow run says otherwise)."""
+        return is_final(self.record)
 
     @property
     def name(self) -> str:
@@ -49,9 +57,7 @@ class CampaignView:
     @property
     def postponed(self) -> str | None:
         """Why the rest of a postponed campaign waits, and until when (the run's own line)."""
-        if self.status != "postponed" or self.record is None:
-            return None
-        return (self.record.stats or {}).get("postponed")
+        return postponed_line(self.record)
 
     @property
     def has_error_rows(self) -> bool:

@@ -1,6 +1,6 @@
 """Which Prefect flow run the page created for a campaign: `<data home>/web/runs.jsonl`.
 
-The ledger's campaign row is written by the flow itself (first definition wins, status "running")
+The ledger's campaign row is written by the flow itself (first definition wins; the lifecycle sets its status)
 and its `stats` are replaced when the run ends, so the page cannot keep the run id there before
 the run starts; a one-line-per-run file next to the ledger keeps the mapping instead.
 """

@@ -49,7 +49,7 @@ def status_context(campaign_id: str, run_id: str | None) -> dict[str, Any]:
     view = campaign_view(campaign_id)
     run_id = run_id or run_for(campaign_id)
     run, run_problem = read_run_or_problem(run_id) if run_id else (None, None)
-    final = run.final if run is not None else view.status not in ("running", "unknown", "pending_approval")
+    final = run.final if run is not None else view.final
     name = view.record.display_name if view.record is not None else (run.campaign_name if run else "") or campaign_id
     return {"view": view, "run": run, "run_id": run_id or "", "final": final, "run_problem": run_problem,
             "name": name}
