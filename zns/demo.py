@@ -39,13 +39,14 @@ def start_simulator() -> str:
     port = int(os.environ.get("ZNS_SIMULATOR_PORT", "8765"))
     root = f"http://127.0.0.1:{port}"
     base = f"{root}/MainService.svc/json/"
-    if not _answers(root):
-        log = data_home() / "logs" / "simulator.log"
-        process = stack._start("simulator", [sys.executable, "-m", "zns.cli", "simulator", "--port", str(port),
-                                             "--seed", "2026"], {}, log)
-        if not stack._wait_http(f"{root}/_sim/config", timeout=30):
-            raise DemoError(f"the eSMS simulator did not start (see {log})")
-        stack._record("simulator", process.pid, base, log)
+    with stack.home_lock():
+        if not _answers(root):
+            log = data_home() / "logs" / "simulator.log"
+            process = stack._start("simulator", [sys.executable, "-m", "zns.cli", "simulator", "--port", str(port),
+                                                 "--seed", "2026"], {}, log)
+            if not stack._wait_http(f"{root}/_sim/config", timeout=30):
+                raise DemoError(f"the eSMS simulator did not start (see {log})")
+            stack._record("simulator", process.pid, base, log)
     httpx.post(f"{root}/_sim/config", json={"zns_rates": DEMO_RATES}, timeout=5).raise_for_status()
     return base
 

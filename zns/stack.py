@@ -8,13 +8,15 @@ never a throw-away temporary one.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from zns.home import data_home, prefect_home
 from zns.localprefect import ensure_server, healthy
 
 STATE_FILE = "stack.json"
+LOCK_FILE = "stack.lock"
 Echo = Callable[[str], None]
 
 
@@ -48,7 +51,20 @@ def read_state() -> dict[str, dict[str, object]]:
     return data if isinstance(data, dict) else {}
 
 
+@contextmanager
+def home_lock() -> Iterator[None]:
+    """One `zns` process at a time starts the home's components or rewrites stack.json (an flock,
+    released by the kernel if its holder dies): two commands at once start one Prefect server."""
+    with open(data_home() / LOCK_FILE, "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def _record(name: str, pid: int | None, url: str, log: Path | None) -> None:
+    """Callers hold `home_lock` (it is not re-entrant across file handles)."""
     state = read_state()
     state[name] = {"pid": pid, "url": url, "log": str(log) if log else None}
     _state_path().write_text(json.dumps(state, indent=2), encoding="utf-8")
@@ -88,11 +104,14 @@ def api_url_for_cli(echo: Echo) -> str:
     url = f"http://127.0.0.1:{prefect_port()}/api"
     if healthy(url):
         return url
-    echo(f"starting the local Prefect server in the background ({url}; data in {prefect_home()}); "
-         "`zns down` stops it")
-    server = ensure_server(prefect_home(), port=prefect_port())
-    if server.process is not None:
-        _record("prefect", server.process.pid, server.ui_url, server.log_path)
+    with home_lock():  # a second command waits here, then finds the first one's server healthy
+        if healthy(url):
+            return url
+        echo(f"starting the local Prefect server in the background ({url}; data in {prefect_home()}); "
+             "`zns down` stops it")
+        server = ensure_server(prefect_home(), port=prefect_port())
+        if server.process is not None:
+            _record("prefect", server.process.pid, server.ui_url, server.log_path)
     return server.api_url
 
 
@@ -134,22 +153,24 @@ class Stack:
     def start_worker(self) -> None:
         from zns.deploy import start_worker
 
-        if _running("worker"):  # a second `zns up`/`zns demo` reuses the home's worker
-            return
-        log = data_home() / "logs" / "worker.log"
-        worker = start_worker(self.api_url, log, self.child_env())
-        self.processes["worker"] = worker.process
-        _record("worker", worker.process.pid, "pool campaigns", log)
+        with home_lock():
+            if _running("worker"):  # a second `zns up`/`zns demo` reuses the home's worker
+                return
+            log = data_home() / "logs" / "worker.log"
+            worker = start_worker(self.api_url, log, self.child_env())
+            self.processes["worker"] = worker.process
+            _record("worker", worker.process.pid, "pool campaigns", log)
 
     def start_web(self) -> None:
-        if _running("web"):
-            return
-        log = data_home() / "logs" / "web.log"
-        web = _start("web", [sys.executable, "-m", "zns.web", "--port", str(web_port())], self.child_env(), log)
-        if not _wait_http(self.web_url + "/health"):
-            raise RuntimeError(f"the web server did not start (see {log})")
-        self.processes["web"] = web
-        _record("web", web.pid, self.web_url, log)
+        with home_lock():
+            if _running("web"):
+                return
+            log = data_home() / "logs" / "web.log"
+            web = _start("web", [sys.executable, "-m", "zns.web", "--port", str(web_port())], self.child_env(), log)
+            if not _wait_http(self.web_url + "/health"):
+                raise RuntimeError(f"the web server did not start (see {log})")
+            self.processes["web"] = web
+            _record("web", web.pid, self.web_url, log)
 
     def supervise(self, echo: Echo, *, interval: float = 2.0) -> None:
         """Restart the worker or the web server if one dies; return on Ctrl-C or `zns down`."""
@@ -197,10 +218,29 @@ def _stop_pid(pid: int, grace: float = 30.0) -> None:
             pass
 
 
+def home_server_pids() -> list[int]:
+    """`prefect server start` processes serving this home's Prefect data (their PREFECT_HOME),
+    found in /proc: `zns down` stops them even when stack.json lost their record (Linux)."""
+    wanted = f"PREFECT_HOME={prefect_home()}".encode()
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+            if b"prefect" not in argv or b"server" not in argv or b"start" not in argv:
+                continue
+            if wanted in (proc / "environ").read_bytes().split(b"\0") and _alive(int(proc.name)):
+                found.append(int(proc.name))
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+    return found
+
+
 def down(echo: Echo) -> int:
-    """Stop every recorded component (worker first, server last); returns how many were running."""
-    state = read_state()
-    _state_path().unlink(missing_ok=True)  # first: a supervising `zns up` then stops, not restarts
+    """Stop every recorded component (worker first, server last), then any server still serving
+    the home; returns how many were running."""
+    with home_lock():
+        state = read_state()
+        _state_path().unlink(missing_ok=True)  # first: a supervising `zns up` then stops, not restarts
     order = sorted(state, key=lambda n: {"worker": 0, "simulator": 2, "prefect": 3}.get(n, 1))
     stopped = 0
     for name in order:
@@ -209,6 +249,17 @@ def down(echo: Echo) -> int:
             _stop_pid(pid)  # type: ignore[arg-type]
             echo(f"stopped {name} (pid {pid})")
             stopped += 1
+    for pid in home_server_pids():  # its record was lost (two commands raced, a hand-edited file)
+        try:
+            group = os.getpgid(pid)
+        except OSError:
+            continue
+        if group == pid:  # started by us in its own session: stop it with its children
+            _stop_pid(pid)
+        else:
+            os.kill(pid, signal.SIGTERM)
+        echo(f"stopped prefect (pid {pid}, not recorded)")
+        stopped += 1
     return stopped
 
 

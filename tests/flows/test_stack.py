@@ -128,3 +128,32 @@ def test_the_homes_stack_serves_campaigns_run_from_any_folder(home_env: dict[str
     finally:
         if up.poll() is None:
             os.killpg(up.pid, 9)
+
+
+@pytest.mark.prefect
+def test_two_runs_at_once_in_a_fresh_home_start_one_server_that_down_stops(home_env: dict[str, str],
+                                                                           tmp_path: Path) -> None:
+    """Issue 18: both commands used to start a server on the home's port; the loser's pid was
+    recorded, so `zns down` left the winner running. Now the start is locked and `zns down` also
+    stops a server serving the home whose record was lost."""
+    from zns.stack import home_server_pids
+
+    source, _ = make_sheet(tmp_path / "khach.xlsx", 6, invalid_every=0)
+    specs = [write_spec(tmp_path / f"{n}.yaml", spec_for(source, campaign_id=f"twice-{n}", fallback_after=2))
+             for n in ("a", "b")]
+    runs = [subprocess.Popen([sys.executable, "-m", "zns.cli", "run", str(spec), "--json"], env=home_env,
+                             cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for spec in specs]
+    outputs = [run.communicate(timeout=300) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], [err[-1500:] for _, err in outputs]
+    assert sum("starting the local Prefect server" in out for out, _ in outputs) == 1
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ZNS_HOME", home_env["ZNS_HOME"])
+        serving = home_server_pids()
+        state = json.loads((Path(home_env["ZNS_HOME"]) / "stack.json").read_text())
+        assert serving == [state["prefect"]["pid"]]  # one server, and it is the recorded one
+        (Path(home_env["ZNS_HOME"]) / "stack.json").unlink()  # the record is lost
+        down = zns(["down"], home_env, cwd=tmp_path)
+        assert "stopped prefect" in down.stdout, down.stdout + down.stderr
+        wait_for(lambda: not home_server_pids(), 30, "the home's server to stop")
+    assert not answers(f"http://127.0.0.1:{home_env['ZNS_PREFECT_PORT']}/api/health")
