@@ -294,17 +294,16 @@ def suppressed(
     as_json: bool = typer.Option(False, "--json", help="print the list as one JSON line"),
 ) -> None:
     """Phones that refused the OA's ZNS: later campaigns send them only the SMS fallback."""
-    from zns.campaign.suppression import suppressions
-    from zns.phones import PhoneError, normalize_phone
+    from zns.campaign.suppression import clear_suppressions, suppressions
+    from zns.phones import PhoneError
     from zns.runtime import get_ledger
 
     ledger = get_ledger()
     if clear:
         try:
-            phones = [normalize_phone(p) for p in clear]
+            phones = clear_suppressions(ledger, oa, clear)
         except PhoneError as exc:
             fail(f"--clear: {exc}", EXIT_BAD_INPUT)
-        ledger.clear_suppressions(oa, phones)
         typer.echo(f"cleared {len(phones)} phone(s) for OA {oa}: they may get ZNS again")
     found = sorted(suppressions(ledger, oa).values(), key=lambda s: s.at, reverse=True)
     if as_json:

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from zns import policy
 from zns.ledger import Ledger
+from zns.phones import normalize_phone
 from zns.timeutil import VN
 
 
@@ -48,3 +49,12 @@ def suppress_refusers(ledger: Ledger, campaign_id: str, oa_id: str, phones: Iter
     if not chosen:
         return 0
     return ledger.record_suppressed(campaign_id, chosen, {p: found[p].note() for p in chosen})
+
+
+def clear_suppressions(ledger: Ledger, oa_id: str, raw_phones: Iterable[str]) -> list[str]:
+    """The operator lets the OA send ZNS to these phones again (until they refuse again); the
+    phones as normalised, PhoneError naming the first bad one. One use case for CLI and page."""
+    phones = [normalize_phone(p) for p in raw_phones]
+    if oa_id and phones:
+        ledger.clear_suppressions(oa_id, phones)
+    return phones

@@ -33,8 +33,8 @@ from zns.web import runs
 from zns.web.account import resolve_account, with_client
 from zns.web.check import read_columns, run_check
 from zns.web.runlog import record_run
-from zns.web.security import CSRF_COOKIE, CSRF_FIELD, check_csrf, csrf_token
-from zns.web.settings import MULTIPART_SLACK, WebSettings
+from zns.web.security import CSRF_COOKIE, csrf_token
+from zns.web.settings import WebSettings
 from zns.web.status import page_templates, status_context
 
 AFTER_FIELD = "after_run"  # the run the page showed when the form was rendered: part of the idempotency key
@@ -146,12 +146,7 @@ async def _refused(request: Request, campaign_id: str, error: ReimportError) -> 
 async def reimport(request: Request, campaign_id: str) -> Response:
     """"Nhập lại các dòng đã sửa": CSRF-checked, then the run of the corrected rows; back to the campaign page."""
     settings: WebSettings = request.app.state.settings
-    if int(request.headers.get("content-length") or 0) > settings.limits.max_bytes + MULTIPART_SLACK:
-        too_large = ReimportError("FILE_TOO_LARGE", f"File vượt giới hạn dung lượng: > "
-                                  f"{settings.limits.max_bytes / 2**20:,.0f} MB.")
-        return await _refused(request, campaign_id, too_large)  # body unread: nothing stored or started
-    form = await request.form()
-    check_csrf(settings.secret, request.cookies.get(CSRF_COOKIE), str(form.get(CSRF_FIELD, "")))
+    form = await request.form()  # its token (and size: over the limit it is refused unread) by deps.csrf_protect
     try:
         run_campaign, run_id = await start_reimport(campaign_id, form, settings)
     except ReimportError as exc:
