@@ -55,7 +55,7 @@ sys.path.insert(0, str(ROOT))
 
 from esms import BulkItem, EsmsClient, EsmsError  # noqa: E402
 from zns.campaign.lookup import sent_window  # noqa: E402
-from zns.localprefect import ensure_server  # noqa: E402
+from zns.orchestration.localprefect import ensure_server  # noqa: E402
 from zns.timeutil import vn_now  # noqa: E402
 
 OA, TEMPLATE, BRANDNAME, SMS_TEMPLATE = "4097311281936189049", "210001", "ZNSDEMO", "91011"

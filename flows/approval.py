@@ -49,10 +49,10 @@ from zns.campaign.lifecycle import CampaignStatus
 from zns.campaign.preflight import Preflight
 from zns.campaign.prepare import PreflightInput
 from zns.ledger import Ledger
+from zns.links import public_url
 from zns.recipients import ValidationResult
 from zns.report import CampaignMeta
 from zns.spec import CampaignSpec, slugify
-from zns.web.links import public_url
 
 DEFAULT_POLL_SECONDS = 5
 

@@ -8,15 +8,12 @@ the ledger, not Prefect, guarantees each phone gets at most one message per chan
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
 from prefect import flow, get_run_logger
-from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.client.schemas.objects import FlowRun, State
-from prefect.futures import PrefectFuture, as_completed
 from prefect.runtime import flow_run
 from prefect.states import Cancelled, Completed
 from prefect.task_runners import ThreadPoolTaskRunner
@@ -24,6 +21,7 @@ from prefect.utilities.annotations import quote
 
 from esms import EsmsConfigError, EsmsError
 from flows.approval import ApprovalCancelled, await_approval
+from flows.fanout import StopRule, send_all
 from flows.postpone import continue_later
 from flows.shard import run_shards
 from flows.sms_fallback import sms_fallback
@@ -36,12 +34,10 @@ from flows.tasks.campaign import (
     preflight_task,
     record_recipients_task,
     recover_interrupted_task,
-    send_zns_batch_task,
 )
 from flows.tasks.report import publish_report_task
 from zns.campaign import lifecycle
 from zns.campaign.breaker import failure_rate_trip, quality_due, quality_trip
-from zns.campaign.context import CampaignContext
 from zns.campaign.errors import CampaignStopped
 from zns.campaign.identity import campaign_id_for
 from zns.campaign.lifecycle import CampaignStatus
@@ -61,13 +57,12 @@ from zns.campaign.shards import shard_count, shard_size_for
 from zns.campaign.suppression import suppress_refusers
 from zns.campaign.waiting import batches_wait, campaign_wait, reopen_due
 from zns.campaign.window import Postponement, SendWindow, quiet_hours, split_for_quota, window_for
-from zns.deploy import POSTPONED_STATE
+from zns.orchestration.deployments import POSTPONED_STATE
 from zns.outcomes import Channel
-from zns.progress import progress
 from zns.recipients import ValidationResult
 from zns.report import CampaignMeta
 from zns.runtime import get_ledger, report_dir
-from zns.spec import CampaignSpec, slugify
+from zns.spec import CampaignSpec
 from zns.timeutil import require_future, to_vn_naive, vn_now
 
 MAX_PARALLEL_BATCHES = 32
@@ -97,60 +92,6 @@ def wait_until(at: datetime | None) -> None:
     if delay > 0:
         get_run_logger().info("send_at %s: waiting %.0f s before sending", at.isoformat(), delay)
         time.sleep(delay)
-
-
-StopRule = Callable[[list[BatchStats]], Postponement | None]
-
-
-def send_all(spec: CampaignSpec, ctx: CampaignContext, batches: list[list[tuple[str, list[str]]]],
-             price: float | None, label: str = "ZNS",
-             stop: StopRule | None = None) -> tuple[list[BatchStats], Postponement | None]:
-    """Keep at most `spec.concurrency` batch runs in flight; stop submitting on a config error, or
-    when `stop` says so (quiet hours began, the circuit breaker tripped): that is returned too."""
-    logger = get_run_logger()
-    artifact = create_progress_artifact(
-        0.0, key=f"{slugify(ctx.campaign_id, 50)}-progress", description=f"Tiến độ gửi {label} (send progress)"
-    )
-    results: list[BatchStats] = []
-    pending = list(enumerate(batches))
-    in_flight: set[PrefectFuture[BatchStats]] = set()
-    failure: BaseException | None = None
-    halted: Postponement | None = None
-    done = sent = 0
-    total = sum(len(batch) for batch in batches)
-    progress("zns", 0, total)
-    while pending or in_flight:
-        if pending and halted is None and stop is not None:
-            halted = stop(results)
-            if halted is not None:
-                pending.clear()  # what is in flight finishes, the rest waits
-        while pending and failure is None and len(in_flight) < spec.concurrency:
-            index, batch = pending.pop(0)
-            in_flight.add(
-                send_zns_batch_task.submit(spec.account, ctx, quote(batch), index, price)  # type: ignore[call-overload]
-            )
-        if not in_flight:
-            break
-        future = next(iter(as_completed(in_flight)))
-        in_flight.discard(future)
-        done += 1
-        try:
-            stats = future.result()
-        except EsmsConfigError as exc:
-            failure = failure or exc
-            continue
-        except Exception as exc:  # noqa: BLE001 - keep draining the other batches first
-            failure = failure or exc
-            continue
-        results.append(stats)
-        sent += stats.accepted + stats.rejected + stats.skipped
-        update_progress_artifact(artifact, 100.0 * done / max(1, len(batches)))
-        progress("zns", sent, total)
-        logger.info("batch %d: %d accepted, %d rejected, %d skipped (sent before)",
-                    stats.index, stats.accepted, stats.rejected, stats.skipped)
-    if failure is not None:
-        raise failure
-    return results, halted
 
 
 def stop_rule(spec: CampaignSpec, window: SendWindow | None) -> StopRule:

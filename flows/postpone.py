@@ -10,8 +10,8 @@ from zns.campaign.lifecycle import CampaignStatus
 from zns.campaign.reimport_spec import stored_spec
 from zns.campaign.waiting import campaign_wait
 from zns.campaign.window import Postponement, window_for
-from zns.deploy import DeployError, schedule_campaign
 from zns.ledger import Ledger
+from zns.orchestration.deployments import DeployError, schedule_campaign
 from zns.spec import CampaignSpec
 from zns.timeutil import VN
 

@@ -18,11 +18,12 @@ from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from flows.fanout import send_all
 from flows.tasks.campaign import ingest_task, load_template_task, recover_interrupted_task
 from zns.campaign.errors import CampaignStopped
 from zns.campaign.prepare import run_context, zns_batches_of
 from zns.campaign.shards import shard_part
-from zns.deploy import deployment_parameters
+from zns.orchestration.deployments import deployment_parameters
 from zns.outcomes import Channel
 from zns.spec import CampaignSpec
 
@@ -41,8 +42,6 @@ FINAL = ("COMPLETED", "FAILED", "CRASHED", "CANCELLED")
 def zns_campaign_shard(spec: CampaignSpec, campaign_id: str, shard: int, shards: int, expected_valid: int,
                        sandbox: bool, since: datetime, run_date: date, price: float | None = None) -> dict[str, int]:
     """Send this shard's part of the campaign's valid rows (the parent has recorded them all)."""
-    from flows.campaign import send_all
-
     template, sms_template = load_template_task(spec)
     validation, _ = ingest_task(spec, template, sms_template, None, run_date, campaign_id)
     mine = shard_part(validation.valid, shard, shards, expected_valid)

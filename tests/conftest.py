@@ -16,8 +16,8 @@ import pytest
 
 from esms_sim.server import SimulatorServer
 from esms_sim.state import SimState
-from zns.deploy import deploy_all
-from zns.localprefect import LocalPrefect, ensure_server
+from zns.orchestration.deployments import deploy_all
+from zns.orchestration.localprefect import LocalPrefect, ensure_server
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -105,7 +105,7 @@ def test_decision_texts_carry_their_codes() -> None:
 
 @pytest.mark.parametrize("csrf", [None, "forged"])
 def test_approval_post_needs_the_csrf_token(csrf: str | None, monkeypatch: pytest.MonkeyPatch) -> None:
-    from zns.web import runs
+    from zns.orchestration import runs
     from zns.web.app import create_app
 
     resumed: list[str] = []
@@ -123,7 +123,7 @@ def test_approval_post_needs_the_csrf_token(csrf: str | None, monkeypatch: pytes
 def test_approval_post_resumes_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
     import re
 
-    from zns.web import runs
+    from zns.orchestration import runs
     from zns.web.app import create_app
 
     resumed: list[tuple[str, bool, str]] = []

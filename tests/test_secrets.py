@@ -30,7 +30,7 @@ from esms_sim.server import SimulatorServer
 from flows.campaign import zns_campaign  # at import time: Prefect sets up logging before caplog
 from tests.flows.support import make_sheet, received, spec_for
 from zns.ledger.keys import REQUEST_ID_RE, request_id
-from zns.localprefect import LocalPrefect
+from zns.orchestration.localprefect import LocalPrefect
 from zns.phones import MOBILE_PREFIXES
 from zns.spec import CampaignSpec
 

@@ -77,7 +77,7 @@ def _classify(exc: BaseException) -> int:
     from zns.accounts import AccountError
     from zns.campaign.errors import CampaignStopped
     from zns.demo import DemoError
-    from zns.deploy import DeployError
+    from zns.orchestration.deployments import DeployError
     from zns.recipients import RecipientsFileError
     from zns.spec import SpecError
     from zns.timeutil import PastTimeError, TimeFormatError
@@ -191,7 +191,7 @@ def _schedule(spec: Any, at: datetime, as_json: bool) -> None:
     _use_stack()
     from prefect.settings import PREFECT_UI_URL
 
-    from zns.deploy import DeployError, schedule_campaign
+    from zns.orchestration.deployments import DeployError, schedule_campaign
 
     try:
         flow_run = schedule_campaign(spec, at)
@@ -227,7 +227,7 @@ def schedule(
 @app.command()
 def deploy() -> None:
     """Create the `campaigns` process pool, register the blocks and deploy prefect.yaml."""
-    from zns.deploy import DeployError, deploy_all
+    from zns.orchestration.deployments import DeployError, deploy_all
 
     _use_stack()
     api_url = os.environ["PREFECT_API_URL"]

@@ -17,8 +17,8 @@ from typing import Any
 import httpx
 import typer
 
-from zns.deploy import CAMPAIGN_DEPLOYMENT, ROOT, deployment_parameters
 from zns.home import data_home, ledger_url
+from zns.orchestration.deployments import CAMPAIGN_DEPLOYMENT, ROOT, deployment_parameters
 from zns.spec import CampaignSpec
 from zns.timeutil import vn_now
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 
 from zns.home import data_home, prefect_home
-from zns.localprefect import ensure_server, healthy
+from zns.orchestration.localprefect import ensure_server, healthy
 
 STATE_FILE = "stack.json"
 LOCK_FILE = "stack.lock"
@@ -151,7 +151,7 @@ class Stack:
                 "PREFECT_API_URL": self.api_url}
 
     def start_worker(self) -> None:
-        from zns.deploy import start_worker
+        from zns.orchestration.deployments import start_worker
 
         with home_lock():
             if _running("worker"):  # a second `zns up`/`zns demo` reuses the home's worker
@@ -190,7 +190,7 @@ class Stack:
 
 def up(echo: Echo, *, env: dict[str, str] | None = None) -> Stack:
     """Prefect server (reused if one answers), pool + blocks + deployments, worker, web server."""
-    from zns.deploy import deploy_all
+    from zns.orchestration.deployments import deploy_all
 
     api = api_url_for_cli(echo)
     ui = api.removesuffix("/api")

@@ -10,10 +10,10 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact, cr
 from prefect.cache_policies import NO_CACHE
 
 from zns.campaign.reporting import ReportFiles, build_report
+from zns.links import report_url
 from zns.report import CampaignMeta
 from zns.runtime import get_ledger
 from zns.spec import slugify
-from zns.web.links import report_url
 
 
 @task(name="publish-report", cache_policy=NO_CACHE)

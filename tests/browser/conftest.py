@@ -1,5 +1,5 @@
 """Fixtures for browser tests: Debian's chromium driven by Playwright against the session's Prefect server
-(tests/conftest.py; its UI calls that server's own API, see zns.localprefect)."""
+(tests/conftest.py; its UI calls that server's own API, see zns.orchestration.localprefect)."""
 
 from __future__ import annotations
 

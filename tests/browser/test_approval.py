@@ -22,10 +22,10 @@ from tests.browser.conftest import browser_session
 from tests.browser.test_run_form import WebServer
 from tests.flows.support import make_sheet, send_requests, spec_for
 from tests.flows.test_approval import artifact_text, flow_run, wait_final
-from zns.deploy import start_worker
-from zns.localprefect import LocalPrefect
+from zns.orchestration.deployments import start_worker
+from zns.orchestration.localprefect import LocalPrefect
+from zns.orchestration.runs import submit
 from zns.spec import CampaignSpec
-from zns.web.runs import submit
 
 ROWS = 8
 PAUSE_TIMEOUT_S = 45

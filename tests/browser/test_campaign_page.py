@@ -20,8 +20,8 @@ import pytest
 from esms_sim.server import SimulatorServer
 from tests.browser.conftest import browser_session, shot
 from tests.browser.test_run_form import WebServer
-from zns.deploy import start_worker
-from zns.localprefect import LocalPrefect
+from zns.orchestration.deployments import start_worker
+from zns.orchestration.localprefect import LocalPrefect
 from zns.timeutil import vn_now
 
 ROOT = Path(__file__).resolve().parents[2]

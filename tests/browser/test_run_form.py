@@ -25,9 +25,9 @@ from esms_sim.server import SimulatorServer
 from tests.browser.conftest import browser_session
 from tests.conftest import _free_port
 from tests.flows.support import make_sheet
-from zns.deploy import refresh_form, start_worker
 from zns.ledger import Ledger
-from zns.localprefect import LocalPrefect
+from zns.orchestration.deployments import refresh_form, start_worker
+from zns.orchestration.localprefect import LocalPrefect
 from zns.spec import slugify
 
 VN_TZ = "Asia/Ho_Chi_Minh"

@@ -216,7 +216,7 @@ def test_below_the_thresholds_no_pause(campaign_env: dict[str, str], flow_sim: S
 def test_a_run_cancelled_while_it_waits_for_approval_ends_and_sends_nothing(
     campaign_env: dict[str, str], flow_sim: SimulatorServer, tmp_path: Path,
 ) -> None:
-    from zns.web import runs
+    from zns.orchestration import runs
 
     spec = _spec(tmp_path, "approval-cancel")
     with campaign_thread(spec) as out:

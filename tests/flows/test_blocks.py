@@ -11,7 +11,7 @@ from esms_sim.server import SimulatorServer
 from flows.blocks import EsmsAccount
 from flows.tasks._common import resolve_account, with_client
 from zns.accounts import AccountError
-from zns.localprefect import LocalPrefect
+from zns.orchestration.localprefect import LocalPrefect
 
 
 @pytest.mark.prefect

@@ -13,9 +13,9 @@ import pytest
 
 from esms_sim.server import SimulatorServer
 from tests.flows.support import make_sheet, run_cli, spec_for, write_spec
-from zns.deploy import refresh_form, start_worker
 from zns.ledger import Ledger
-from zns.localprefect import LocalPrefect
+from zns.orchestration.deployments import refresh_form, start_worker
+from zns.orchestration.localprefect import LocalPrefect
 from zns.spec import slugify
 from zns.timeutil import VN
 

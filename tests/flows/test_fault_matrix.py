@@ -38,7 +38,7 @@ from tests.flows.support import (
     wait_during,
     write_spec,
 )
-from zns.localprefect import ensure_server
+from zns.orchestration.localprefect import ensure_server
 
 CAMPAIGN = "test-campaign"
 BULK = "send_zns_bulk_v4_post_json"

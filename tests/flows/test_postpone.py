@@ -15,7 +15,7 @@ from esms_sim.server import SimulatorServer
 from flows.campaign import zns_campaign
 from tests.flows.support import received, send_requests, sheet, spec_for
 from zns.ledger import Ledger
-from zns.localprefect import LocalPrefect
+from zns.orchestration.localprefect import LocalPrefect
 from zns.spec import CampaignSpec
 from zns.timeutil import VN
 

@@ -30,8 +30,8 @@ from tests.flows.support import (
     summary_of,
     write_spec,
 )
-from zns.deploy import Worker, deploy_all, start_worker
-from zns.localprefect import LocalPrefect, ensure_server
+from zns.orchestration.deployments import Worker, deploy_all, start_worker
+from zns.orchestration.localprefect import LocalPrefect, ensure_server
 
 CRASH_AFTER = 40  # the automation's window; the workers beat every 30 s (Prefect's minimum)
 SLOW_BULK = {"endpoint": "send_zns_bulk_v4_post_json", "kind": "slow", "rate": 1.0, "delay": 0.8,

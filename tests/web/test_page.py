@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 from esms_sim.server import SimulatorServer
 from tests.web.conftest import OA, SAMPLE, SAMPLE_MAPPING, Page, make_page
 from zns.ledger import Ledger, RecipientRow
-from zns.localprefect import LocalPrefect
+from zns.orchestration.localprefect import LocalPrefect
 from zns.recipients import load_recipients
 from zns.recipients.demo import ORDER_COLUMNS, PHONE_COLUMN
 from zns.spec import CampaignSpec

@@ -17,9 +17,9 @@ from fastapi.testclient import TestClient
 
 from esms_sim.server import SimulatorServer
 from tests.flows.support import make_sheet, received, run_cli, send_requests, sheet, spec_for, write_spec
-from zns.deploy import start_worker
 from zns.ledger import Ledger, RecipientRow
-from zns.localprefect import LocalPrefect
+from zns.orchestration.deployments import start_worker
+from zns.orchestration.localprefect import LocalPrefect
 from zns.spec import CampaignSpec
 from zns.web.app import create_app
 from zns.web.runlog import runs_file

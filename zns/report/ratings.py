@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from esms._redact import MASK, mask_phones
 from zns.ledger import Ledger
 from zns.ledger.schema import UTCDateTime, campaigns, ratings
-from zns.report.volume import _run, range_title
+from zns.report.ranges import range_title, read_rows
 from zns.timeutil import VN, to_vn_naive
 
 STARS = (1, 2, 3, 4, 5)
@@ -159,7 +159,7 @@ def _star_counts(source: Ledger | sa.Engine | sa.Connection,
     stmt = (sa.select(c.oa_id, c.template_id, r.rate, sa.func.count()).select_from(_joined()).where(*where)
             .group_by(c.oa_id, c.template_id, r.rate))
     out: dict[tuple[str, str], dict[int, int]] = {}
-    for oa, tpl, rate, n in _run(source, stmt):
+    for oa, tpl, rate, n in read_rows(source, stmt):
         out.setdefault((oa or "", tpl or ""), {})[int(rate)] = int(n)
     return out
 
@@ -170,7 +170,7 @@ def _campaign_counts(source: Ledger | sa.Engine | sa.Connection,
     c, r = campaigns.c, ratings.c
     stmt = (sa.select(c.oa_id, c.template_id, sa.func.count(sa.distinct(r.campaign_id))).select_from(_joined())
             .where(*where).group_by(c.oa_id, c.template_id))
-    return {(oa or "", tpl or ""): int(n) for oa, tpl, n in _run(source, stmt)}
+    return {(oa or "", tpl or ""): int(n) for oa, tpl, n in read_rows(source, stmt)}
 
 
 def _has_words() -> sa.ColumnElement[bool]:
@@ -192,7 +192,7 @@ def _latest_notes(source: Ledger | sa.Engine | sa.Connection, where: list[sa.Col
     stmt = sa.select(ranked).where(ranked.c.n <= per_group).order_by(ranked.c.oa_id, ranked.c.template_id,
                                                                      ranked.c.n)
     out: dict[tuple[str, str], list[RatingNote]] = {}
-    for row in _run(source, stmt):
+    for row in read_rows(source, stmt):
         note = _note(row)
         if note.text:
             out.setdefault((row.oa_id or "", row.template_id or ""), []).append(note)

@@ -17,11 +17,10 @@ Decisions:
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -34,15 +33,22 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from zns.ledger import Ledger
-from zns.timeutil import VN
+from zns.report.ranges import (  # noqa: F401 - the range API is also read through this module
+    DEFAULT_DAYS,
+    MAX_DAYS,
+    VolumeInputError,
+    parse_day,
+    range_title,
+    read_rows,
+    resolve_range,
+    vn_today,
+)
 
 if TYPE_CHECKING:  # zns.report.ratings imports this module
     from zns.report.ratings import RatingGroup
 
 VIEW = "volume_daily"
 INVALID_VIEW = "volume_invalid_daily"
-DEFAULT_DAYS = 30
-MAX_DAYS = 3660  # ten years: beyond that a typo, not a report
 CHART_FILL_DAYS = 93  # up to this span the chart and the by-day sheet show empty days too
 
 volume_daily = sa.table(
@@ -129,11 +135,6 @@ _HEADER_FONT = Font(bold=True, color="FFFFFF")
 _HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
 _BOLD = Font(bold=True)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-class VolumeInputError(ValueError):
-    """A date or range the operator typed that cannot be read: one line, nothing is queried."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,70 +280,6 @@ class VolumeReport:
                               start=self.start, end=self.end, ratings=ratings)
 
 
-# -- dates ---------------------------------------------------------------------------------------
-
-
-def range_title(what: str, start: date, end: date, oa_id: str | None, template_id: str | None) -> str:
-    """The heading of a cross-campaign report: what, the Vietnam days, and the filters."""
-    parts = [f"{what} {start.isoformat()} → {end.isoformat()} (giờ VN)"]
-    if oa_id:
-        parts.append(f"OA {oa_id}")
-    if template_id:
-        parts.append(f"mẫu {template_id}")
-    return ", ".join(parts)
-
-
-def vn_today() -> date:
-    return datetime.now(VN).date()
-
-
-def parse_day(text: str, what: str = "date") -> date:
-    """'2026-12-01' as a date; anything else is one VolumeInputError line."""
-    value = text.strip()
-    try:
-        if not _DAY.fullmatch(value):
-            raise ValueError(value)
-        return date.fromisoformat(value)
-    except ValueError:
-        raise VolumeInputError(
-            f"cannot read the {what} {text!r}: write it as YYYY-MM-DD (ngày theo giờ Việt Nam), e.g. 2026-12-01"
-        ) from None
-
-
-def _day_or_none(value: str | date | None, what: str) -> date | None:
-    if isinstance(value, date):
-        return value
-    return parse_day(value, what) if value and value.strip() else None
-
-
-def resolve_range(start: str | date | None, end: str | date | None, *, today: date | None = None,
-                  days: int = DEFAULT_DAYS) -> tuple[date, date]:
-    """The range asked for, in Vietnam days: by default the last `days` days up to today."""
-    to = _day_or_none(end, "--to date") or today or vn_today()
-    frm = _day_or_none(start, "--from date") or to - timedelta(days=days - 1)
-    if frm > to:
-        raise VolumeInputError(f"the range starts after it ends ({frm.isoformat()} > {to.isoformat()}) "
-                               "— ngày bắt đầu sau ngày kết thúc")
-    if (to - frm).days >= MAX_DAYS:
-        raise VolumeInputError(f"the range is longer than {MAX_DAYS} days — khoảng ngày quá dài")
-    return frm, to
-
-
-# -- reading the views ---------------------------------------------------------------------------
-
-
-def _engine(source: Ledger | sa.Engine | sa.Connection) -> sa.Engine | sa.Connection:
-    return source.engine if isinstance(source, Ledger) else source
-
-
-def _run(source: Ledger | sa.Engine | sa.Connection, stmt: sa.Select[Any]) -> list[sa.Row[Any]]:
-    target = _engine(source)
-    if isinstance(target, sa.Connection):
-        return list(target.execute(stmt))
-    with target.connect() as conn:
-        return list(conn.execute(stmt))
-
-
 def read_volume(source: Ledger | sa.Engine | sa.Connection, start: date, end: date, *,
                 oa_id: str | None = None, template_id: str | None = None) -> VolumeReport:
     """The views' rows for start..end (Vietnam days, both included), optionally one OA / template."""
@@ -358,10 +295,10 @@ def read_volume(source: Ledger | sa.Engine | sa.Connection, start: date, end: da
     rows = [
         VolumeRow(r.day, r.oa_id, r.template_id, r.channel, r.state, int(r.messages), int(r.phones),
                   float(r.cost or 0.0))
-        for r in _run(source, sa.select(v).where(*where))
+        for r in read_rows(source, sa.select(v).where(*where))
     ]
     invalid = [InvalidRow(r.day, r.oa_id, r.template_id, int(r.invalid_rows))
-               for r in _run(source, sa.select(iv).where(*iwhere))]
+               for r in read_rows(source, sa.select(iv).where(*iwhere))]
     rows.sort(key=lambda r: (r.day, r.oa_id, r.template_id, _rank(r.channel, CHANNELS), _rank(r.state, STATE_ORDER)))
     invalid.sort(key=lambda i: (i.day, i.oa_id, i.template_id))
     return VolumeReport(start, end, oa_id or None, template_id or None, rows, invalid)
@@ -370,8 +307,9 @@ def read_volume(source: Ledger | sa.Engine | sa.Connection, start: date, end: da
 def known_filters(source: Ledger | sa.Engine | sa.Connection) -> tuple[list[str], list[str]]:
     """Every OA and template id the view knows (the page offers them as suggestions)."""
     v = volume_daily
-    oas = [r[0] for r in _run(source, sa.select(v.c.oa_id).distinct().order_by(v.c.oa_id)) if r[0]]
-    templates = [r[0] for r in _run(source, sa.select(v.c.template_id).distinct().order_by(v.c.template_id)) if r[0]]
+    oas = [r[0] for r in read_rows(source, sa.select(v.c.oa_id).distinct().order_by(v.c.oa_id)) if r[0]]
+    templates = [r[0] for r in read_rows(source, sa.select(v.c.template_id).distinct().order_by(v.c.template_id))
+                 if r[0]]
     return oas, templates
 
 

@@ -30,8 +30,8 @@ ENV_ACCOUNT_LABEL = "biến môi trường (ESMS_*)"
 
 def _load_block(block_name: str) -> AccountConfig:
     """The block's account, read in a worker thread (Prefect's `load` is async inside an event loop)."""
-    from flows.tasks._common import resolve_account as resolve_block
-    from zns.web.runs import prefect_api
+    from zns.orchestration.accounts import resolve_account as resolve_block
+    from zns.orchestration.runs import prefect_api
 
     try:
         with prefect_api():
@@ -71,7 +71,7 @@ async def _block_names() -> tuple[str, ...]:
     from prefect.client.orchestration import get_client
     from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
 
-    from zns.web.runs import prefect_api
+    from zns.orchestration.runs import prefect_api
 
     with prefect_api():
         async with get_client() as client:

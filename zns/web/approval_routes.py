@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
-from zns.web import runs
+from zns.orchestration import runs
 from zns.web.security import CSRF_COOKIE, csrf_token
 from zns.web.status import page_templates
 

@@ -17,9 +17,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from zns.home import reports_root
+from zns.orchestration import runs
 from zns.recipients import RecipientsFileError
 from zns.uploads import UploadConfigError, store_upload
-from zns.web import runs
 from zns.web.account import CatalogCache
 from zns.web.campaigns import list_campaigns
 from zns.web.check import error_workbook_bytes

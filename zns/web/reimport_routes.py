@@ -24,12 +24,12 @@ from zns.accounts import AccountError
 from zns.campaign.reimport import ROW_COLUMN
 from zns.campaign.reimport_spec import reimport_spec
 from zns.campaign.templates import load_templates
-from zns.deploy import DeployError, schedule_campaign
+from zns.orchestration import runs
+from zns.orchestration.deployments import DeployError, schedule_campaign
 from zns.recipients import RecipientsFileError
 from zns.runtime import get_ledger
 from zns.spec import CampaignSpec
 from zns.uploads import UploadConfigError, store_upload
-from zns.web import runs
 from zns.web.account import resolve_account, with_client
 from zns.web.check import read_columns, run_check
 from zns.web.runlog import record_run

@@ -8,9 +8,9 @@ from typing import Any
 from fastapi.templating import Jinja2Templates
 
 from zns.choices import choice_label
+from zns.orchestration import runs
 from zns.report.ratings import format_average
 from zns.timeutil import VN
-from zns.web import runs
 from zns.web.account import ENV_ACCOUNT_LABEL
 from zns.web.campaigns import COUNT_LABELS, campaign_view
 from zns.web.runlog import run_for

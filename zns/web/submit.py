@@ -1,7 +1,7 @@
 """Send: the draft becomes a CampaignSpec, is checked like the flow will check it, then becomes a run.
 
 "Send now" and "send at" create the flow run of the `zns-campaign` deployment through
-`zns.deploy.schedule_campaign` (idempotency key: one run per submitted form); "daily" adds a
+`zns.orchestration.deployments.schedule_campaign` (idempotency key: one run per submitted form); "daily" adds a
 schedule to that deployment. The campaign id is set here, so the page knows it up front.
 """
 
@@ -18,10 +18,10 @@ from esms.models import ZnsTemplate
 from esms.sms_templates import SmsTemplate
 from zns.accounts import AccountError
 from zns.campaign.templates import load_templates
-from zns.deploy import DeployError
+from zns.orchestration import runs
+from zns.orchestration.deployments import DeployError
 from zns.spec import CampaignSpec
 from zns.timeutil import PastTimeError, TimeFormatError, parse_vn_time, require_future
-from zns.web import runs
 from zns.web.account import resolve_account, with_client
 from zns.web.check import run_check
 from zns.web.forms import Draft, FormError, build_spec, page_campaign_id, send_now_time

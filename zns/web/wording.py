@@ -4,6 +4,7 @@ controls instead of SPEC fields, amounts, counts and times as Vietnamese readers
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from zns.report.formatting import format_int, format_vnd
 from zns.timeutil import VN
@@ -56,4 +57,9 @@ def vn_time(moment: datetime | None, seconds: bool = False) -> str:
     return moment.astimezone(VN).strftime("%d/%m/%Y %H:%M:%S" if seconds else "%d/%m/%Y %H:%M")
 
 
-FILTERS = {"vnd": format_vnd, "int_vi": format_int, "vn_time": vn_time, "page_text": page_text}
+def run_state(run: Any) -> str:
+    """A RunView's state as the page names it (the `run_state` filter)."""
+    return run_state_vi(run.state_type, run.state_name)
+
+
+FILTERS = {"vnd": format_vnd, "int_vi": format_int, "vn_time": vn_time, "page_text": page_text, "run_state": run_state}

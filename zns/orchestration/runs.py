@@ -14,10 +14,9 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from zns.deploy import CAMPAIGN_DEPLOYMENT, deployment_parameters, schedule_campaign
+from zns.orchestration.deployments import CAMPAIGN_DEPLOYMENT, deployment_parameters, schedule_campaign
 from zns.spec import CampaignSpec
 from zns.timeutil import VN
-from zns.web.wording import run_state_vi
 
 CANCELLABLE = ("SCHEDULED", "PENDING", "PAUSED")
 
@@ -33,10 +32,6 @@ class RunView:
     url: str
     campaign_id: str = ""  # from the run's SPEC parameters
     campaign_name: str = ""
-
-    @property
-    def state_vi(self) -> str:
-        return run_state_vi(self.state_type, self.state_name)
 
     @property
     def cancellable(self) -> bool:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from zns.localprefect import stop_process_group
+from zns.orchestration.localprefect import stop_process_group
 from zns.spec import CampaignSpec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -99,8 +99,8 @@ def refresh_form(api_url: str, account_env: Mapping[str, str]) -> list[str]:
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     from esms import EsmsError
-    from flows.refresh_form import refresh_run_form
     from zns.accounts import AccountError
+    from zns.orchestration.run_form import refresh_run_form
 
     try:
         with temporary_settings(updates={PREFECT_API_URL: api_url}):
