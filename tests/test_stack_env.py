@@ -21,3 +21,9 @@ def test_web_server_and_worker_get_the_same_account_prefect_api_and_home(tmp_pat
     assert env["PREFECT_API_URL"] == "http://127.0.0.1:4299/api"  # the stack's own server wins
     assert {k: env[k] for k in account} == account
     assert env["ZNS_HOME"] == str((tmp_path / "home").resolve()) and env["ZNS_WEB_PORT"] == "8799"
+
+
+def test_the_deployments_find_the_projects_prefect_yaml_and_samples() -> None:
+    from zns.orchestration.deployments import ROOT
+
+    assert (ROOT / "prefect.yaml").is_file() and (ROOT / "data" / "samples" / "campaign.yaml").is_file()

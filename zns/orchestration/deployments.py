@@ -16,7 +16,7 @@ from typing import Any
 from zns.orchestration.localprefect import stop_process_group
 from zns.spec import CampaignSpec
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]  # the project (prefect.yaml, data/samples)
 POOL = "campaigns"
 CAMPAIGN_DEPLOYMENT = "zns-campaign/zns-campaign"
 CRASH_AUTOMATION = "zns-crashed-runs"
