@@ -178,6 +178,3 @@ def zalo_code(code: int | str) -> CodeInfo:
         return info
     return CodeInfo(text, P, f"unknown Zalo code {text}", f"Mã Zalo không xác định {text}")
 
-
-def is_config(code: str | int | None) -> bool:
-    return esms_code(code).result_class is ResultClass.CONFIG

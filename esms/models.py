@@ -122,11 +122,6 @@ class Quota(BaseModel):
     remaining_promotion: int = 0
 
 
-class PriceEstimate(BaseModel):
-    total_price: float
-    total_receiver: int = 1
-
-
 class CallbackEvent(BaseModel):
     """A delivery callback (GET query parameters, docs/esms-api.md §4.5), parsed."""
 

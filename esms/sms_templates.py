@@ -97,11 +97,3 @@ class SmsTemplate:
 
     def matches(self, text: str) -> bool:
         return bool(self.pattern().fullmatch(text))
-
-
-def find_template(templates: list[SmsTemplate], text: str) -> SmsTemplate | None:
-    """The registered template a text fits, as the gateway decides it before answering 146."""
-    for template in templates:
-        if template.matches(text):
-            return template
-    return None

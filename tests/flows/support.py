@@ -9,9 +9,10 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,16 @@ import sqlalchemy as sa
 import yaml
 
 from esms_sim.server import SimulatorServer
+from zns.campaign.reconcile import (
+    DEFAULT_SMS_WAIT,
+    RECONCILE_DAYS,
+    ClientFactory,
+    ReconcileSummary,
+    campaigns_to_reconcile,
+    reconcile_one,
+)
+from zns.ledger import Ledger
+from zns.ledger.schema import utcnow
 
 OA = "4097311281936189049"
 ORDER = "210001"
@@ -284,3 +295,27 @@ def fresh_pg_database(prefix: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
+
+
+async def reconcile(
+    ledger: Ledger,
+    client_factory: ClientFactory,
+    *,
+    claimed_by: str,
+    days: int = RECONCILE_DAYS,
+    default_account: str | None = None,
+    now: datetime | None = None,
+    sms_wait: float = DEFAULT_SMS_WAIT,
+    campaign_ids: Iterable[str] | None = None,
+) -> list[ReconcileSummary]:
+    """Every campaign with work in the last `days` days, one after the other: the steps the
+    `zns-reconcile` flow runs as one task per campaign, without Prefect (for the tests)."""
+    moment = now or utcnow()
+    ids = list(campaign_ids) if campaign_ids is not None else list(
+        campaigns_to_reconcile(ledger, moment - timedelta(days=days))
+    )
+    return [
+        await reconcile_one(ledger, client_factory, campaign_id, claimed_by=claimed_by,
+                            default_account=default_account, now=moment, sms_wait=sms_wait)
+        for campaign_id in ids
+    ]

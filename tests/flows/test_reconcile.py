@@ -18,10 +18,9 @@ import sqlalchemy as sa
 from esms_sim.server import SimulatorServer
 from flows.campaign import zns_campaign
 from flows.reconcile import zns_reconcile
-from tests.flows.support import make_sheet, received, run_cli, send_requests, spec_for
+from tests.flows.support import make_sheet, received, reconcile, run_cli, send_requests, spec_for
 from tests.flows.test_campaign_flow import FALLBACK_OUTCOMES
 from zns.accounts import account_from_env
-from zns.campaign.reconcile import reconcile
 from zns.ledger import MessageState
 from zns.ledger.schema import messages
 from zns.outcomes import Channel

@@ -12,10 +12,6 @@ DEFAULT_ZNS_PRICE = 300.0
 DEFAULT_SMS_PRICE = 850.0
 
 
-class PreflightError(RuntimeError):
-    """The campaign cannot start; the message names the numbers and what to do."""
-
-
 @dataclass(slots=True)
 class Preflight:
     recipients: int

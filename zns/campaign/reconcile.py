@@ -15,7 +15,7 @@ attempt did arrive), and until then the report shows them as unknown with what w
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -220,27 +220,3 @@ async def reconcile_one(
         return ReconcileSummary(campaign_id, name, skipped=str(exc))
     except (EsmsError, AccountError) as exc:
         return ReconcileSummary(campaign_id, name, error=str(exc), pending=ledger.pending_count(campaign_id))
-
-
-async def reconcile(
-    ledger: Ledger,
-    client_factory: ClientFactory,
-    *,
-    claimed_by: str,
-    days: int = RECONCILE_DAYS,
-    default_account: str | None = None,
-    now: datetime | None = None,
-    sms_wait: float = DEFAULT_SMS_WAIT,
-    campaign_ids: Iterable[str] | None = None,
-) -> list[ReconcileSummary]:
-    """Every campaign with work in the last `days` days, one after the other (the same steps
-    the `zns-reconcile` flow runs as one task per campaign)."""
-    moment = now or utcnow()
-    ids = list(campaign_ids) if campaign_ids is not None else list(
-        campaigns_to_reconcile(ledger, moment - timedelta(days=days))
-    )
-    return [
-        await reconcile_one(ledger, client_factory, campaign_id, claimed_by=claimed_by,
-                            default_account=default_account, now=moment, sms_wait=sms_wait)
-        for campaign_id in ids
-    ]

@@ -6,7 +6,7 @@ computes, so `zns report ID` can rebuild the same report without a flow run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,6 @@ class ReportFiles:
     table: list[dict[str, Any]]
     summary: dict[str, Any]  # the CLI's one-line JSON summary
     error_workbook: Path | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _markdown(summary: CampaignSummary, preflight: dict[str, Any] | None) -> str:

@@ -15,7 +15,6 @@ from zns.outcomes import Channel
 # Bump only with a migration plan: changing it makes every in-flight message look new to eSMS.
 KEY_VERSION = "zns-ledger/v1"
 _PREFIX: dict[Channel, str] = {Channel.ZNS: "z-", Channel.SMS: "s-"}
-REQUEST_ID_MAX = 50
 REQUEST_ID_RE = re.compile(r"^[zs]-[A-Z2-7]{48}$")
 
 
