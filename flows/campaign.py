@@ -21,7 +21,7 @@ from prefect.utilities.annotations import quote
 
 from esms import EsmsConfigError, EsmsError
 from flows.approval import ApprovalCancelled, await_approval
-from flows.fanout import StopRule, send_all
+from flows.fanout import send_all
 from flows.postpone import continue_later
 from flows.shard import run_shards
 from flows.sms_fallback import sms_fallback
@@ -37,29 +37,23 @@ from flows.tasks.campaign import (
 )
 from flows.tasks.report import publish_report_task
 from zns.campaign import lifecycle
-from zns.campaign.breaker import failure_rate_trip, quality_due, quality_trip
 from zns.campaign.errors import CampaignStopped
 from zns.campaign.identity import campaign_id_for
 from zns.campaign.lifecycle import CampaignStatus
 from zns.campaign.prepare import (
-    ZnsBatch,
     delivery_since,
     dry_run_lines,
     preflight_input,
     register_campaign,
     run_context,
-    unsent_recipients,
-    zns_batches,
-    zns_batches_of,
 )
-from zns.campaign.sending import BatchStats
+from zns.campaign.run import resend_refused, stop_rule, todays_batches, todays_plan
 from zns.campaign.shards import shard_count, shard_size_for
 from zns.campaign.suppression import suppress_refusers
-from zns.campaign.waiting import batches_wait, campaign_wait, reopen_due
-from zns.campaign.window import Postponement, SendWindow, quiet_hours, split_for_quota, window_for
+from zns.campaign.waiting import campaign_wait
+from zns.campaign.window import split_for_quota, window_for
 from zns.orchestration.deployments import POSTPONED_STATE
 from zns.outcomes import Channel
-from zns.recipients import ValidationResult
 from zns.report import CampaignMeta
 from zns.runtime import get_ledger, report_dir
 from zns.spec import CampaignSpec
@@ -92,60 +86,6 @@ def wait_until(at: datetime | None) -> None:
     if delay > 0:
         get_run_logger().info("send_at %s: waiting %.0f s before sending", at.isoformat(), delay)
         time.sleep(delay)
-
-
-def stop_rule(spec: CampaignSpec, window: SendWindow | None) -> StopRule:
-    """What ends today's sends early: the window closing, Zalo refusing for now (-133, -144), the
-    circuit breaker (zns/campaign/breaker.py)."""
-    breaker = spec.circuit_breaker
-    checked: set[int] = set()
-
-    def stop(results: list[BatchStats]) -> Postponement | None:
-        now = datetime.now(UTC)
-        if window is not None and not window.contains(now):
-            return quiet_hours(window, now)
-        if (refused := batches_wait(results, window, now)) is not None:
-            return refused
-        if breaker is None:
-            return None
-        if (trip := failure_rate_trip(breaker, results)) is not None:
-            return trip
-        if quality_due(breaker, len(results)) and len(results) not in checked:
-            checked.add(len(results))
-            return quality_trip(breaker, oa_quality_task(spec.account, spec.oa_id))
-        return None
-
-    return stop
-
-
-def todays_plan(window: SendWindow | None, split: tuple[int, Postponement] | None) -> Postponement | None:
-    """What waits for a later run: everything during quiet hours, the rest beyond today's quota."""
-    now = datetime.now(UTC)
-    if window is not None and not window.contains(now):
-        return quiet_hours(window, now)
-    return split[1] if split is not None else None
-
-
-def todays_batches(spec: CampaignSpec, campaign_id: str, validation: ValidationResult, later: Postponement | None,
-                   split: tuple[int, Postponement] | None) -> list[ZnsBatch]:
-    """None during quiet hours; today's share of the unsent rows when the quota splits the
-    campaign; else every valid row (the claims skip what an earlier run sent)."""
-    if later is not None and later.code == "QUIET_HOURS":
-        return []
-    if split is not None:
-        return zns_batches_of(unsent_recipients(get_ledger(), campaign_id, validation)[: split[0]], spec.batch_size)
-    return zns_batches(validation, spec.batch_size)
-
-
-def resend_refused(campaign_id: str, window: SendWindow | None) -> None:
-    """ZNS Zalo refused for now in an earlier run (-133, -144) go again once due, before the preflight
-    counts what is to send (zns/campaign/waiting.py)."""
-    now = datetime.now(UTC)
-    if window is not None and not window.contains(now):
-        return
-    reopened, ended = reopen_due(get_ledger(), campaign_id, window, now)
-    if reopened or ended:
-        get_run_logger().info("ZNS refused for now earlier: %d sent again, %d out of resends (final)", reopened, ended)
 
 
 def mark_cancelled(flow: Any, run: FlowRun, state: State) -> None:
@@ -187,7 +127,9 @@ def zns_campaign(spec: CampaignSpec) -> dict[str, Any]:
                                                         (r.phone for r in validation.valid))):
         logger.info("%d recipients refused this OA's ZNS before: no ZNS, only the SMS fallback", held)
     if not spec.dry_run:
-        resend_refused(campaign_id, window)
+        reopened, ended = resend_refused(ledger, campaign_id, window)
+        if reopened or ended:
+            logger.info("ZNS refused for now earlier: %d sent again, %d out of resends (final)", reopened, ended)
     pre = preflight_input(ledger, campaign_id, validation, sms_template)
     check = preflight_task(spec, template, pre.sample, pre.sms_sample, pre.to_send)
 
@@ -218,8 +160,9 @@ def zns_campaign(spec: CampaignSpec) -> dict[str, Any]:
     wait_until(send_at)
     ctx = run_context(spec, campaign_id, sandbox=sandbox, claimed_by=flow_run.get_id() or "local")
     later = todays_plan(window, split)
-    batches = todays_batches(spec, campaign_id, validation, later, split)
+    batches = todays_batches(ledger, spec, campaign_id, validation, later, split)
     since = delivery_since(ledger, campaign_id, meta.started_at)
+    stop = stop_rule(spec, window, lambda: oa_quality_task(spec.account, spec.oa_id))
     try:
         recover_interrupted_task(spec.account, ctx, Channel.ZNS, since)
         shards = shard_count(len(validation.valid), shard_size_for(spec))
@@ -227,7 +170,7 @@ def zns_campaign(spec: CampaignSpec) -> dict[str, Any]:
             run_shards(spec, campaign_id, shards, expected_valid=len(validation.valid), sandbox=sandbox,
                        since=since, run_date=run_date(), price=check.zns_unit_price)
         elif batches:
-            _, halted = send_all(spec, ctx, batches, check.zns_unit_price, stop=stop_rule(spec, window))
+            _, halted = send_all(spec, ctx, batches, check.zns_unit_price, stop=stop)
             later = later or halted
     except EsmsError as exc:
         finish(CampaignStatus.CONFIG_ERROR if isinstance(exc, EsmsConfigError) else CampaignStatus.FAILED)

@@ -4,8 +4,6 @@ imports the other)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from prefect import get_run_logger
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.futures import PrefectFuture, as_completed
@@ -14,12 +12,11 @@ from prefect.utilities.annotations import quote
 from esms import EsmsConfigError
 from flows.tasks.campaign import send_zns_batch_task
 from zns.campaign.context import CampaignContext
+from zns.campaign.run import StopRule
 from zns.campaign.sending import BatchStats
 from zns.campaign.window import Postponement
 from zns.progress import progress
 from zns.spec import CampaignSpec, slugify
-
-StopRule = Callable[[list[BatchStats]], Postponement | None]
 
 
 def send_all(spec: CampaignSpec, ctx: CampaignContext, batches: list[list[tuple[str, list[str]]]],
