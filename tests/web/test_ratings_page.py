@@ -57,7 +57,7 @@ def test_volume_page_shows_ratings_by_template_under_the_same_filters(client: Te
     tenth = client.get("/volume", params={"from": "2026-11-10", "to": "2026-11-10"}).text
     assert _groups(tenth) == [("oa-1", "t-1", 2, "4.50", [0, 0, 0, 1, 1])]
     empty = client.get("/volume", params={"from": "2026-10-01", "to": "2026-10-31"}).text
-    assert _groups(empty) == [] and "no ratings in this range" in empty
+    assert _groups(empty) == [] and "Chưa có đánh giá nào trong khoảng này" in empty
     bad = client.get("/volume", params={"from": "2026-02-30"})
     assert bad.status_code == 400 and 'id="ratings"' not in bad.text
 
