@@ -19,6 +19,8 @@ from typing import Any, NoReturn
 
 import typer
 
+from zns.ports import SIMULATOR_PORT
+
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
@@ -439,7 +441,7 @@ def reconcile(
 
 @app.command()
 def simulator(
-    port: int = typer.Option(8765, help="TCP port on 127.0.0.1"),
+    port: int = typer.Option(SIMULATOR_PORT, help="TCP port on 127.0.0.1"),
     host: str = typer.Option("127.0.0.1", help="bind address (keep it on loopback)"),
     seed: int = typer.Option(0, help="seed of the deterministic outcomes"),
 ) -> None:

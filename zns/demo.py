@@ -9,7 +9,6 @@ it), or with `--no-keep-server` everything is stopped again.
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ import typer
 
 from zns.home import data_home, ledger_url
 from zns.orchestration.deployments import CAMPAIGN_DEPLOYMENT, ROOT, deployment_parameters
+from zns.ports import ports
 from zns.spec import CampaignSpec
 from zns.timeutil import vn_now
 
@@ -36,7 +36,7 @@ def start_simulator() -> str:
     """The simulator as a stack process (it must outlive this command for the worker's runs)."""
     from zns import stack
 
-    port = int(os.environ.get("ZNS_SIMULATOR_PORT", "8765"))
+    port = ports().simulator_port
     root = f"http://127.0.0.1:{port}"
     base = f"{root}/MainService.svc/json/"
     with stack.home_lock():

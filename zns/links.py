@@ -6,13 +6,13 @@ import os
 from pathlib import Path
 from urllib.parse import quote
 
-DEFAULT_PORT = 8700
+from zns.ports import ports
 
 
 def public_url() -> str:
     """$ZNS_PUBLIC_URL (when the web server is reached through another name), else loopback."""
     explicit = os.environ.get("ZNS_PUBLIC_URL", "").strip().rstrip("/")
-    return explicit or f"http://127.0.0.1:{os.environ.get('ZNS_WEB_PORT', DEFAULT_PORT)}"
+    return explicit or f"http://127.0.0.1:{ports().web_port}"
 
 
 def report_url(path: Path) -> str:

@@ -24,6 +24,7 @@ import httpx
 
 from zns.home import data_home, prefect_home
 from zns.orchestration.localprefect import ensure_server, healthy
+from zns.ports import ports
 
 STATE_FILE = "stack.json"
 LOCK_FILE = "stack.lock"
@@ -31,11 +32,11 @@ Echo = Callable[[str], None]
 
 
 def prefect_port() -> int:
-    return int(os.environ.get("ZNS_PREFECT_PORT", "4200"))
+    return ports().prefect_port
 
 
 def web_port() -> int:
-    return int(os.environ.get("ZNS_WEB_PORT", "8700"))
+    return ports().web_port
 
 
 def _state_path() -> Path:

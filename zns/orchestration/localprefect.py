@@ -13,6 +13,8 @@ from pathlib import Path
 
 import httpx
 
+from zns.ports import PREFECT_PORT
+
 
 @dataclass(slots=True)
 class LocalPrefect:
@@ -47,7 +49,7 @@ def healthy(api_url: str, timeout: float = 2.0) -> bool:
 
 
 def ensure_server(
-    home: Path, *, host: str = "127.0.0.1", port: int = 4200, startup_timeout: float = 90.0,
+    home: Path, *, host: str = "127.0.0.1", port: int = PREFECT_PORT, startup_timeout: float = 90.0,
     settings: Mapping[str, str] | None = None,
 ) -> LocalPrefect:
     """Reuse a healthy server at host:port, else start one whose database lives under `home`;

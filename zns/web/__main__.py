@@ -6,11 +6,13 @@ import argparse
 
 import uvicorn
 
+from zns.ports import WEB_PORT
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="ZNS campaigns web server")
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8700)
+    parser.add_argument("--port", type=int, default=WEB_PORT)
     args = parser.parse_args()
     uvicorn.run("zns.web.app:app", host=args.host, port=args.port, log_level="warning", access_log=False)
 
