@@ -17,8 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from zns.orchestration import runs
-from zns.web.security import CSRF_COOKIE, csrf_token
-from zns.web.status import page_templates
+from zns.web.deps import csrf_for, templates
 
 HERE = Path(__file__).resolve().parent
 PROBLEMS = {  # ?approval_error= codes the POST redirects with → the page's one line
@@ -29,7 +28,6 @@ PROBLEMS = {  # ?approval_error= codes the POST redirects with → the page's on
 }
 
 router = APIRouter()
-templates = page_templates()
 
 
 def _read(run_id: str) -> tuple[runs.ApprovalView | None, bool, str | None]:
@@ -48,11 +46,10 @@ async def approval_section(request: Request, campaign_id: str) -> HTMLResponse:
     run_id = request.query_params.get("run", "")
     view, final, problem = await run_in_threadpool(_read, run_id) if run_id else (None, False, None)
     problem = problem or (request.query_params.get("approval_error") or None)
-    cookie = request.cookies.get(CSRF_COOKIE)
     context: dict[str, Any] = {
         "approval": view, "campaign_id": campaign_id, "run_id": run_id, "final": final,
         "problem": problem if problem in PROBLEMS else None, "problems": PROBLEMS,
-        "csrf": csrf_token(request.app.state.settings.secret, cookie) if cookie else "",
+        "csrf": csrf_for(request),
     }
     return templates.TemplateResponse(request, "approval.html", context)
 

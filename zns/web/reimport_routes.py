@@ -32,15 +32,14 @@ from zns.spec import CampaignSpec
 from zns.uploads import UploadConfigError, store_upload
 from zns.web.account import resolve_account, with_client
 from zns.web.check import read_columns, run_check
+from zns.web.deps import render
 from zns.web.runlog import record_run
-from zns.web.security import CSRF_COOKIE, csrf_token
 from zns.web.settings import WebSettings
-from zns.web.status import page_templates, status_context
+from zns.web.status import status_context
 
 AFTER_FIELD = "after_run"  # the run the page showed when the form was rendered: part of the idempotency key
 
 router = APIRouter()
-templates = page_templates()
 
 
 class ReimportError(Exception):
@@ -137,9 +136,7 @@ async def start_reimport(campaign_id: str, form: Any, settings: WebSettings) -> 
 async def _refused(request: Request, campaign_id: str, error: ReimportError) -> HTMLResponse:
     """The campaign page again with the refusal on one line (400), nothing started."""
     context = await run_in_threadpool(status_context, campaign_id, None)
-    cookie = request.cookies.get(CSRF_COOKIE) or ""
-    context.update(csrf=csrf_token(request.app.state.settings.secret, cookie), reimport_error=error)
-    return templates.TemplateResponse(request, "campaign.html", context, status_code=400)
+    return render(request, "campaign.html", {**context, "reimport_error": error}, status_code=400)
 
 
 @router.post("/campaigns/{campaign_id}/reimport")

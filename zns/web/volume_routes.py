@@ -29,15 +29,13 @@ from zns.report.volume import (
     resolve_range,
 )
 from zns.runtime import get_ledger
-from zns.web.security import CSRF_COOKIE, csrf_token
-from zns.web.status import page_templates
+from zns.web.deps import csrf_for, templates
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HERE = Path(__file__).resolve().parent
 CHART_W, CHART_H, CHART_PAD, CHART_TOP = 960, 220, 40, 12
 
 router = APIRouter()
-templates = page_templates()
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,12 +97,6 @@ def chart_bars(days: list[DayTotal]) -> tuple[list[Bar], int]:
     return bars, top
 
 
-def _csrf(request: Request) -> str:
-    """The base template's CSRF meta for this browser (the page itself only GETs)."""
-    cookie = request.cookies.get(CSRF_COOKIE)
-    return csrf_token(request.app.state.settings.secret, cookie) if cookie else ""
-
-
 def _read(start: date, end: date, filters: Filters) -> tuple[VolumeReport, RatingsReport, list[str], list[str]]:
     """Volume and ratings under the same filters, and the filter suggestions."""
     ledger = get_ledger()
@@ -122,7 +114,7 @@ async def volume_page(request: Request) -> HTMLResponse:
                                "stars": STARS, "bars": [], "top": 0,
                                "oas": [], "template_ids": [], "state_labels": STATE_LABELS_VI,
                                "chart": {"w": CHART_W, "h": CHART_H, "pad": CHART_PAD, "top": CHART_TOP},
-                               "csrf": _csrf(request)}
+                               "csrf": csrf_for(request)}  # the base template's meta (this page only GETs)
     status = 200
     try:
         start, end = filters.resolve()

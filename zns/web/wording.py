@@ -38,11 +38,6 @@ def page_text(message: str) -> str:
     return message
 
 
-def page_error(code: str, message_vi: str) -> str:
-    """One line for the page: the Vietnamese sentence, then its code in brackets."""
-    return f"{page_text(message_vi).rstrip('. ')}. ({code})"
-
-
 def run_state_vi(state_type: str, state_name: str = "") -> str:
     """A flow run's state as the page names it (a named state such as Postponed wins)."""
     return RUN_NAMES_VI.get(state_name) or RUN_STATES_VI.get(state_type, state_name or state_type)
